@@ -1,0 +1,237 @@
+import Ajv from 'ajv';
+
+/**
+ * The one place that reads process.env. Every variable is declared here with its default and its
+ * meaning (the README table is checked against this list), validated once at start-up; a bad or
+ * missing value stops the process with a message naming the variable.
+ */
+
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface EncryptionKey {
+  version: string;
+  key: Buffer;
+}
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  publicUrl: string;
+  frontendUrl: string;
+  allowedOrigins: string[];
+  databaseUrl: string;
+  databasePoolMax: number;
+  redisUrl: string;
+  redisPrefix: string;
+  logLevel: string;
+  logPretty: boolean;
+  trustProxy: boolean;
+  sessionKeys: string[];
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  encryptionKeys: EncryptionKey[];
+  encryptionCurrentKey: EncryptionKey;
+  blindIndexKey: Buffer;
+  adminEmails: string[];
+  sandboxEnabled: boolean;
+  google: {
+    clientId: string;
+    clientSecret: string;
+    authUrl: string;
+    tokenUrl: string;
+    userinfoUrl: string;
+    revokeUrl: string;
+    certsPemUrl: string;
+    certsJwkUrl: string;
+    gmailRootUrl: string;
+    pubsubTopic: string;
+    pushAudience: string;
+    pushServiceAccount: string;
+  };
+  llm: {
+    baseUrl: string;
+    apiKey: string;
+    model: string;
+    timeoutMs: number;
+    historyMessages: number;
+  };
+  worker: {
+    concurrency: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+export interface VariableSpec {
+  name: string;
+  /** Default as shown in the README; a function derives it from the already-resolved values. */
+  default?: string | ((v: Record<string, string>) => string);
+  defaultText?: string;
+  description: string;
+  pattern?: string;
+  enum?: string[];
+  /** Required when this returns true for the resolved values (and no default applies). */
+  requiredWhen?: (v: Record<string, string>) => boolean;
+  secret?: boolean;
+}
+
+const BASE64_32 = '^[A-Za-z0-9+/_-]{43}=?$';
+const sandboxOn = (v: Record<string, string>) => v.GOOGLE_CLIENT_ID === '';
+const sandboxOff = (v: Record<string, string>) => !sandboxOn(v);
+const sandboxUrl = (path: string) => (v: Record<string, string>) =>
+  sandboxOn(v) ? `${v.PUBLIC_URL}/sandbox${path}` : '';
+
+export const VARIABLES: VariableSpec[] = [
+  { name: 'NODE_ENV', default: 'development', enum: ['development', 'test', 'production'], description: 'Runtime mode. `production` refuses the sandbox and development secrets.' },
+  { name: 'PORT', default: '3000', pattern: '^[0-9]{1,5}$', description: 'HTTP port of the web process (0 picks a free port).' },
+  { name: 'PUBLIC_URL', default: (v) => `http://localhost:${v.PORT}`, defaultText: 'http://localhost:$PORT', pattern: '^https?://[^/]+$', description: 'Origin where this server is reached: OAuth callback, Pub/Sub push target and audience.' },
+  { name: 'FRONTEND_URL', default: (v) => v.PUBLIC_URL!, defaultText: '$PUBLIC_URL', pattern: '^https?://', description: 'Where sign-in lands. Its origin and PUBLIC_URL are the origins allowed to call the API with cookies.' },
+  { name: 'DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/gmail_assistant', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string.' },
+  { name: 'DATABASE_POOL_MAX', default: '10', pattern: '^[1-9][0-9]*$', description: 'Largest number of PostgreSQL connections per process.' },
+  { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379/0', pattern: '^rediss?://', description: 'Redis connection string; a database index in the path is honoured.' },
+  { name: 'REDIS_PREFIX', default: 'ga', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Prefix of every Redis key (queues, sessions, locks), so several deployments can share one Redis.' },
+  { name: 'LOG_LEVEL', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Lowest log level written.' },
+  { name: 'LOG_PRETTY', default: (v) => (v.NODE_ENV === 'development' ? 'true' : 'false'), defaultText: 'true in development', enum: ['true', 'false'], description: 'Human-readable logs instead of JSON lines.' },
+  { name: 'TRUST_PROXY', default: 'false', enum: ['true', 'false'], description: 'Trust X-Forwarded-* headers (set when behind a TLS-terminating proxy).' },
+  { name: 'SESSION_KEYS', requiredWhen: () => true, pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'Comma-separated secrets (32+ characters each) that sign the session cookie; the first signs, all verify.' },
+  { name: 'SESSION_IDLE_MINUTES', default: '120', pattern: '^[1-9][0-9]*$', description: 'A session unused for this long ends.' },
+  { name: 'SESSION_ABSOLUTE_HOURS', default: '168', pattern: '^[1-9][0-9]*$', description: 'A session ends this long after sign-in, used or not.' },
+  { name: 'ENCRYPTION_KEYS', requiredWhen: () => true, pattern: '^[A-Za-z0-9]{1,16}:[A-Za-z0-9+/_-]{43}=?(,[A-Za-z0-9]{1,16}:[A-Za-z0-9+/_-]{43}=?)*$', secret: true, description: 'Field-encryption keys as `version:base64(32 bytes)`, comma-separated. Old versions stay listed until re-encrypted.' },
+  { name: 'ENCRYPTION_CURRENT_KEY', default: (v) => v.ENCRYPTION_KEYS!.split(',').at(-1)!.split(':')[0]!, defaultText: 'last version in ENCRYPTION_KEYS', pattern: '^[A-Za-z0-9]{1,16}$', description: 'Version of the key that encrypts new values.' },
+  { name: 'BLIND_INDEX_KEY', requiredWhen: () => true, pattern: BASE64_32, secret: true, description: 'base64 of 32 bytes; keys the HMAC that lets contacts be found by email. Separate from the encryption keys.' },
+  { name: 'ADMIN_EMAILS', default: '', pattern: '^[^,\\s]*(,[^,\\s]+)*$', description: 'Comma-separated Google accounts allowed into Bull Board and the admin endpoints.' },
+  { name: 'GOOGLE_CLIENT_ID', default: '', description: 'OAuth client id. Empty turns the sandbox on (never in production).' },
+  { name: 'GOOGLE_CLIENT_SECRET', default: (v) => (sandboxOn(v) ? 'sandbox-client-secret' : ''), defaultText: 'none (sandbox: a fixed value)', requiredWhen: sandboxOff, secret: true, description: 'OAuth client secret.' },
+  { name: 'GOOGLE_AUTH_URL', default: (v) => sandboxUrl('/oauth2/auth')(v) || 'https://accounts.google.com/o/oauth2/v2/auth', defaultText: "Google's (sandbox: $PUBLIC_URL/sandbox/oauth2/auth)", pattern: '^https?://', description: 'OAuth authorization endpoint.' },
+  { name: 'GOOGLE_TOKEN_URL', default: (v) => sandboxUrl('/oauth2/token')(v) || 'https://oauth2.googleapis.com/token', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: 'OAuth token endpoint.' },
+  { name: 'GOOGLE_USERINFO_URL', default: (v) => sandboxUrl('/oauth2/v3/userinfo')(v) || 'https://www.googleapis.com/oauth2/v3/userinfo', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: 'OpenID userinfo endpoint.' },
+  { name: 'GOOGLE_REVOKE_URL', default: (v) => sandboxUrl('/oauth2/revoke')(v) || 'https://oauth2.googleapis.com/revoke', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: 'OAuth token revocation endpoint.' },
+  { name: 'GOOGLE_CERTS_PEM_URL', default: (v) => sandboxUrl('/oauth2/v1/certs')(v) || 'https://www.googleapis.com/oauth2/v1/certs', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: "Google's signing keys (PEM) used to verify OIDC tokens." },
+  { name: 'GOOGLE_CERTS_JWK_URL', default: (v) => sandboxUrl('/oauth2/v3/certs')(v) || 'https://www.googleapis.com/oauth2/v3/certs', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: "Google's signing keys (JWK)." },
+  { name: 'GMAIL_API_ROOT_URL', default: (v) => sandboxUrl('/gmail-api/')(v) || 'https://gmail.googleapis.com/', defaultText: "Google's (sandbox: $PUBLIC_URL/sandbox/gmail-api/)", pattern: '^https?://.*/$', description: 'Root URL of the Gmail REST API.' },
+  { name: 'GMAIL_PUBSUB_TOPIC', default: (v) => (sandboxOn(v) ? 'projects/sandbox-project/topics/gmail-push' : ''), defaultText: 'none (sandbox: a fixed topic)', requiredWhen: sandboxOff, pattern: '^projects/[^/]+/topics/[^/]+$', description: 'Pub/Sub topic that Gmail watch publishes to.' },
+  { name: 'PUBSUB_PUSH_AUDIENCE', default: (v) => `${v.PUBLIC_URL}/webhooks/gmail`, defaultText: '$PUBLIC_URL/webhooks/gmail', description: 'Audience expected in the push OIDC token (as configured on the push subscription).' },
+  { name: 'PUBSUB_PUSH_SERVICE_ACCOUNT', default: (v) => (sandboxOn(v) ? 'gmail-push@sandbox-project.iam.gserviceaccount.com' : ''), defaultText: 'none (sandbox: a fixed account)', requiredWhen: sandboxOff, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Service account email expected in the push OIDC token.' },
+  { name: 'OPENAI_BASE_URL', default: (v) => sandboxUrl('/openai/v1')(v) || 'https://api.openai.com/v1', defaultText: 'https://api.openai.com/v1 (sandbox: under /sandbox)', pattern: '^https?://', description: 'Any OpenAI-compatible chat-completions endpoint.' },
+  { name: 'OPENAI_API_KEY', default: (v) => (sandboxOn(v) ? 'sandbox-llm-key' : ''), defaultText: 'none (sandbox: a fixed value)', requiredWhen: sandboxOff, secret: true, description: 'API key of the LLM endpoint.' },
+  { name: 'OPENAI_MODEL', default: 'gpt-4o-mini', description: 'Chat model name.' },
+  { name: 'LLM_TIMEOUT_MS', default: '30000', pattern: '^[1-9][0-9]*$', description: 'Timeout of one LLM call.' },
+  { name: 'LLM_HISTORY_MESSAGES', default: '20', pattern: '^[1-9][0-9]*$', description: 'How many earlier messages with the contact go into the prompt.' },
+  { name: 'WORKER_CONCURRENCY', default: '5', pattern: '^[1-9][0-9]*$', description: 'Jobs each worker process runs at once per queue.' },
+];
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Configuration error: ${variable} ${problem}`);
+  }
+}
+
+const ajv = new Ajv({ allErrors: false });
+
+function resolveRaw(env: Env): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const spec of VARIABLES) {
+    const given = env[spec.name];
+    let value: string | undefined = given !== undefined && given !== '' ? given : undefined;
+    if (value === undefined && spec.default !== undefined) {
+      value = typeof spec.default === 'function' ? spec.default(resolved) : spec.default;
+    }
+    if ((value === undefined || value === '') && spec.requiredWhen?.(resolved)) {
+      throw new ConfigError(spec.name, 'is required but not set');
+    }
+    value = value ?? '';
+    if (value !== '') {
+      const schema: Record<string, unknown> = { type: 'string' };
+      if (spec.pattern) schema.pattern = spec.pattern;
+      if (spec.enum) schema.enum = spec.enum;
+      if (!ajv.validate(schema, value)) {
+        const shown = spec.secret ? '(value hidden)' : JSON.stringify(value);
+        const expected = spec.enum ? `one of ${spec.enum.join(', ')}` : `a value matching ${spec.pattern}`;
+        throw new ConfigError(spec.name, `is invalid ${shown}: expected ${expected}`);
+      }
+    }
+    resolved[spec.name] = value;
+  }
+  return resolved;
+}
+
+function decodeKey(variable: string, b64: string): Buffer {
+  const key = Buffer.from(b64, 'base64');
+  if (key.length !== 32) throw new ConfigError(variable, 'must hold base64 of exactly 32 bytes');
+  return key;
+}
+
+function originOf(url: string): string {
+  return new URL(url).origin;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const v = resolveRaw(env);
+  const nodeEnv = v.NODE_ENV as NodeEnv;
+  const sandboxEnabled = v.GOOGLE_CLIENT_ID === '';
+  if (sandboxEnabled && nodeEnv === 'production') {
+    throw new ConfigError('GOOGLE_CLIENT_ID', 'is required in production (the sandbox never runs with NODE_ENV=production)');
+  }
+
+  const encryptionKeys = v.ENCRYPTION_KEYS!.split(',').map((entry) => {
+    const [version, b64] = entry.split(':') as [string, string];
+    return { version, key: decodeKey('ENCRYPTION_KEYS', b64) };
+  });
+  const versions = new Set(encryptionKeys.map((k) => k.version));
+  if (versions.size !== encryptionKeys.length) throw new ConfigError('ENCRYPTION_KEYS', 'lists a key version twice');
+  const encryptionCurrentKey = encryptionKeys.find((k) => k.version === v.ENCRYPTION_CURRENT_KEY);
+  if (!encryptionCurrentKey) throw new ConfigError('ENCRYPTION_CURRENT_KEY', `names version "${v.ENCRYPTION_CURRENT_KEY}" that ENCRYPTION_KEYS does not hold`);
+  const blindIndexKey = decodeKey('BLIND_INDEX_KEY', v.BLIND_INDEX_KEY!);
+  if (encryptionKeys.some((k) => k.key.equals(blindIndexKey))) {
+    throw new ConfigError('BLIND_INDEX_KEY', 'must differ from every encryption key');
+  }
+
+  const publicUrl = v.PUBLIC_URL!;
+  const frontendUrl = v.FRONTEND_URL!;
+  return {
+    nodeEnv,
+    port: Number(v.PORT),
+    publicUrl,
+    frontendUrl,
+    allowedOrigins: [...new Set([originOf(frontendUrl), originOf(publicUrl)])],
+    databaseUrl: v.DATABASE_URL!,
+    databasePoolMax: Number(v.DATABASE_POOL_MAX),
+    redisUrl: v.REDIS_URL!,
+    redisPrefix: v.REDIS_PREFIX!,
+    logLevel: v.LOG_LEVEL!,
+    logPretty: v.LOG_PRETTY === 'true',
+    trustProxy: v.TRUST_PROXY === 'true',
+    sessionKeys: v.SESSION_KEYS!.split(','),
+    sessionIdleMinutes: Number(v.SESSION_IDLE_MINUTES),
+    sessionAbsoluteHours: Number(v.SESSION_ABSOLUTE_HOURS),
+    encryptionKeys,
+    encryptionCurrentKey,
+    blindIndexKey,
+    adminEmails: v.ADMIN_EMAILS ? v.ADMIN_EMAILS.split(',').map((e) => e.trim().toLowerCase()) : [],
+    sandboxEnabled,
+    google: {
+      clientId: sandboxEnabled ? 'sandbox-client-id.apps.googleusercontent.com' : v.GOOGLE_CLIENT_ID!,
+      clientSecret: v.GOOGLE_CLIENT_SECRET!,
+      authUrl: v.GOOGLE_AUTH_URL!,
+      tokenUrl: v.GOOGLE_TOKEN_URL!,
+      userinfoUrl: v.GOOGLE_USERINFO_URL!,
+      revokeUrl: v.GOOGLE_REVOKE_URL!,
+      certsPemUrl: v.GOOGLE_CERTS_PEM_URL!,
+      certsJwkUrl: v.GOOGLE_CERTS_JWK_URL!,
+      gmailRootUrl: v.GMAIL_API_ROOT_URL!,
+      pubsubTopic: v.GMAIL_PUBSUB_TOPIC!,
+      pushAudience: v.PUBSUB_PUSH_AUDIENCE!,
+      pushServiceAccount: v.PUBSUB_PUSH_SERVICE_ACCOUNT!,
+    },
+    llm: {
+      baseUrl: v.OPENAI_BASE_URL!,
+      apiKey: v.OPENAI_API_KEY!,
+      model: v.OPENAI_MODEL!,
+      timeoutMs: Number(v.LLM_TIMEOUT_MS),
+      historyMessages: Number(v.LLM_HISTORY_MESSAGES),
+    },
+    worker: {
+      concurrency: Number(v.WORKER_CONCURRENCY),
+    },
+  };
+}
