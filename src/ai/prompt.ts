@@ -1,0 +1,44 @@
+import { stripQuotedText } from './quoted-text';
+
+export interface PromptMessage {
+  direction: 'sent' | 'received';
+  subject: string;
+  text: string;
+}
+
+export interface PromptInput {
+  userName: string;
+  contactName: string;
+  /** The user's instruction for this contact (description_ai). */
+  instruction: string;
+  /** The conversation so far, oldest first; the last one is the mail being answered. */
+  history: PromptMessage[];
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+const MAX_MESSAGE_CHARS = 8000;
+
+/**
+ * The system message carries the user's instruction for the contact; the conversation follows as
+ * user (the contact) and assistant (earlier replies) turns. Quoted earlier messages are stripped so
+ * each mail appears once.
+ */
+export function buildPrompt(input: PromptInput): ChatMessage[] {
+  const system = [
+    `You write email replies on behalf of ${input.userName || 'the user'} to ${input.contactName || 'a contact'}.`,
+    'Write only the body of the reply, in the language of the last message, without a subject line.',
+    'Follow the instruction below from the user about this contact.',
+    '',
+    'Instruction:',
+    input.instruction.trim() || '(none given: be brief, friendly and helpful)',
+  ].join('\n');
+  const turns: ChatMessage[] = input.history.map((m) => {
+    const body = (m.direction === 'received' ? stripQuotedText(m.text) : m.text).slice(0, MAX_MESSAGE_CHARS);
+    return { role: m.direction === 'received' ? 'user' : 'assistant', content: m.subject ? `Subject: ${m.subject}\n\n${body}` : body };
+  });
+  return [{ role: 'system', content: system }, ...turns];
+}

@@ -1,0 +1,110 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Redis } from 'ioredis';
+import type { OAuth2Client } from 'google-auth-library';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import { AppError } from '../errors';
+import { requestContext } from './middleware/request-context';
+import { errorHandler } from './middleware/errors';
+import { sessionMiddleware } from './middleware/session';
+import { requireUser } from './middleware/require-user';
+import { requireAdmin } from './middleware/require-admin';
+import { authRoutes } from './routes/auth';
+import { contactRoutes } from './routes/contacts';
+import { meRoutes } from './routes/me';
+import { webhookRoutes } from './routes/webhooks';
+import { healthRoutes } from './routes/health';
+import { BULL_BOARD_PATH } from './bull-board';
+import type { UsersService } from '../services/users';
+import type { ContactsService } from '../services/contacts';
+import type { MessageHistoryService } from '../services/message-history';
+import type { ConversationsService } from '../services/conversations';
+import type { PushService } from '../services/gmail-push';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  oauthClient: OAuth2Client;
+  services: {
+    users: UsersService;
+    contacts: ContactsService;
+    history: MessageHistoryService;
+    conversations: ConversationsService;
+    push: PushService;
+  };
+  verifyPush(authorization: string | undefined): Promise<void>;
+  afterSignIn(userId: string, requestId: string): Promise<void>;
+  healthChecks: Record<string, () => Promise<unknown>>;
+  /** Mounted first, under /sandbox, only while the sandbox is on. */
+  sandboxMiddleware?: Koa.Middleware;
+  bullBoard?: Koa.Middleware;
+}
+
+/** Refuses a request body that is not JSON on the JSON API (415, never a silent empty body). */
+const requireJsonBody: Koa.Middleware = async (ctx, next) => {
+  const hasBody = ['POST', 'PUT', 'PATCH'].includes(ctx.method) && (Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '');
+  if (hasBody && !ctx.is('application/json', 'application/*+json')) {
+    throw new AppError(415, 'unsupported_media_type', 'send the body as application/json');
+  }
+  await next();
+};
+
+/** Builds the Koa app (never listens): the REST API, sign-in, the push webhook, health, Bull Board. */
+export function buildApp(deps: AppDeps): Koa {
+  const { config } = deps;
+  const app = new Koa({ proxy: config.trustProxy });
+  app.keys = config.sessionKeys;
+  app.silent = true;
+
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler());
+  app.use(async (ctx, next) => {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    await next();
+  });
+  if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
+
+  const publicRouter = new Router();
+  publicRouter.use(healthRoutes({ checks: deps.healthChecks }).routes());
+  publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push }).routes());
+  app.use(publicRouter.routes());
+  app.use(publicRouter.allowedMethods({ throw: true }));
+
+  app.use(
+    sessionMiddleware(app, {
+      redis: deps.redis,
+      keyPrefix: config.redisPrefix,
+      idleMinutes: config.sessionIdleMinutes,
+      secureCookies: config.publicUrl.startsWith('https://'),
+    }),
+  );
+
+  const auth = authRoutes({ config, oauthClient: deps.oauthClient, users: deps.services.users, afterSignIn: deps.afterSignIn, logger: deps.logger });
+  app.use(auth.routes());
+  app.use(auth.allowedMethods({ throw: true }));
+
+  if (deps.bullBoard) {
+    const guard = requireAdmin(config.adminEmails, async (id) => (await deps.services.users.me(id).catch(() => undefined))?.email);
+    const board = deps.bullBoard;
+    app.use(async (ctx, next) => {
+      if (ctx.path === BULL_BOARD_PATH || ctx.path.startsWith(`${BULL_BOARD_PATH}/`)) {
+        await guard(ctx, () => board(ctx, next));
+        return;
+      }
+      await next();
+    });
+  }
+
+  const api = new Router();
+  api.use('/api', requireUser(config.sessionAbsoluteHours), requireJsonBody, bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
+  api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations }).routes());
+  api.use(contactRoutes({ contacts: deps.services.contacts, history: deps.services.history }).routes());
+  app.use(api.routes());
+  app.use(api.allowedMethods({ throw: true }));
+
+  return app;
+}

@@ -1,0 +1,55 @@
+import type Koa from 'koa';
+import { AppError } from '../../errors';
+
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  type?: string;
+  message?: string;
+}
+
+/** Codes for errors that come from Koa and its body parser rather than from our code. */
+function codeForHttpError(err: HttpishError, status: number): { code: string; message: string } {
+  if (err.type === 'entity.too.large' || status === 413) return { code: 'payload_too_large', message: 'request body is too large' };
+  if (err.type === 'entity.parse.failed') return { code: 'malformed_json', message: 'request body is not valid JSON' };
+  if (status === 415) return { code: 'unsupported_media_type', message: 'send the body as application/json' };
+  if (status === 405) return { code: 'method_not_allowed', message: 'method not allowed on this route' };
+  if (status === 404) return { code: 'not_found', message: 'no such route' };
+  return { code: 'bad_request', message: err.expose && err.message ? err.message : 'bad request' };
+}
+
+/**
+ * The one place that turns errors into `{"error": {code, message, details}}`. Our AppErrors keep
+ * their code; HTTP errors raised by Koa or the body parser get a stable code; anything else is a
+ * 500 with no internal detail (the full error goes to the log).
+ */
+export function errorHandler(): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { code: 'not_found', message: 'no such route', details: [] } };
+      }
+    } catch (caught) {
+      const err = caught as HttpishError & Error;
+      if (caught instanceof AppError) {
+        ctx.status = caught.status;
+        for (const [name, value] of Object.entries(caught.headers)) ctx.set(name, value);
+        ctx.body = { error: { code: caught.code, message: caught.message, details: caught.details } };
+        return;
+      }
+      const status = err.status ?? err.statusCode;
+      if (status && status >= 400 && status < 500) {
+        const { code, message } = codeForHttpError(err, status);
+        ctx.status = status;
+        ctx.body = { error: { code, message, details: [] } };
+        return;
+      }
+      ctx.state.log?.error({ err }, 'unhandled error');
+      ctx.status = 500;
+      ctx.body = { error: { code: 'internal_error', message: 'internal error', details: [] } };
+    }
+  };
+}

@@ -1,0 +1,58 @@
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import { AppError } from '../../errors';
+import { decodePushBody, UnreadablePushError } from '../../gmail/push-notification';
+import { PushAuthError } from '../../gmail/push-auth';
+import type { PushService } from '../../services/gmail-push';
+
+export interface WebhookDeps {
+  verifyPush(authorization: string | undefined): Promise<void>;
+  push: PushService;
+}
+
+/**
+ * POST /webhooks/gmail, the Pub/Sub push endpoint. Authenticated by the push OIDC token; answers
+ * 204 once the sync job is durably queued. An authentic but unreadable body is acknowledged (and
+ * logged) so Pub/Sub does not redeliver it forever.
+ */
+export function webhookRoutes(deps: WebhookDeps): Router {
+  const router = new Router();
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8', extendTypes: { json: ['application/json', 'application/*+json'] } });
+
+  router.post('/webhooks/gmail', async (ctx, next) => {
+    try {
+      await deps.verifyPush(ctx.get('authorization') || undefined);
+    } catch (err) {
+      if (err instanceof PushAuthError) {
+        ctx.state.log.warn({ reason: err.message }, 'push refused');
+        throw new AppError(401, 'push_unauthenticated', 'push token missing or not accepted');
+      }
+      throw err;
+    }
+    await next();
+  }, async (ctx, next) => {
+    try {
+      await parse(ctx, next);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status === 413) throw err;
+      ctx.state.log.warn({ reason: 'malformed body' }, 'push acknowledged without processing');
+      ctx.status = 204;
+    }
+  }, async (ctx) => {
+    let notification;
+    try {
+      notification = decodePushBody((ctx.request as unknown as { body?: unknown }).body);
+    } catch (err) {
+      if (!(err instanceof UnreadablePushError)) throw err;
+      ctx.state.log.warn({ reason: err.message }, 'push acknowledged without processing');
+      ctx.status = 204;
+      return;
+    }
+    const outcome = await deps.push.accept(notification, ctx.state.requestId);
+    ctx.state.log.info({ outcome, historyId: notification.historyId, pubsubMessageId: notification.pubsubMessageId }, 'push');
+    ctx.status = 204;
+  });
+
+  return router;
+}

@@ -1,0 +1,97 @@
+import { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import { createKnex } from '../db/knex';
+import { FieldCipher } from '../crypto/field-cipher';
+import { BlindIndex } from '../crypto/blind-index';
+import { createQueues, type Queues } from '../jobs/queues';
+import { createOAuthClient } from '../gmail/oauth-client';
+import { createConnectionStore } from '../gmail/connections';
+import { createGmailClients } from '../gmail/client';
+import { createPushVerifier } from '../gmail/push-auth';
+import { createLlmClient } from '../ai/llm';
+import { createAuditLog } from '../services/audit';
+import { createUsersService } from '../services/users';
+import { createContactsService } from '../services/contacts';
+import { createMessageHistoryService } from '../services/message-history';
+import { createConversationsService } from '../services/conversations';
+import { createPushService } from '../services/gmail-push';
+import { createWatchService } from '../services/gmail-watch';
+import { createMailboxSyncService } from '../services/mailbox-sync';
+import { createRepliesService } from '../services/replies';
+
+/** Redis connection options that BullMQ workers need (blocking commands must not time out). */
+export function redisOptions(url: string) {
+  return { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false, ...parseRedisUrl(url) };
+}
+
+function parseRedisUrl(url: string) {
+  const u = new URL(url);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 6379,
+    db: Number.isInteger(db) ? db : 0,
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+/**
+ * Builds every shared dependency once per process: connections, crypto, queues and the services.
+ * Web, worker and the all-in-one dev process take what they need from it.
+ */
+export function createContainer(config: Config, logger: Logger) {
+  const db: Knex = createKnex({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
+  const redis = new Redis(redisOptions(config.redisUrl));
+  redis.on('error', (err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'redis connection error'));
+  const queues: Queues = createQueues(redisOptions(config.redisUrl), config.redisPrefix);
+  const cipher = new FieldCipher(config.encryptionKeys, config.encryptionCurrentKey);
+  const blindIndex = new BlindIndex(config.blindIndexKey);
+  const oauthClient = createOAuthClient(config);
+  const connections = createConnectionStore(db, cipher);
+  const gmailClients = createGmailClients(config, connections, logger);
+  const audit = createAuditLog(db);
+  const llm = createLlmClient(config.llm);
+
+  const users = createUsersService({ db, connections, audit, newUsersSubscribed: config.sandboxEnabled });
+  const services = {
+    users,
+    contacts: createContactsService({ db, cipher, blindIndex, audit }),
+    history: createMessageHistoryService({ db, cipher }),
+    conversations: createConversationsService({ db, cipher }),
+    push: createPushService({ users, jobs: queues }),
+    watch: createWatchService({ db, gmailClients, topicName: config.google.pubsubTopic, logger }),
+    sync: createMailboxSyncService({ db, cipher, blindIndex, gmailClients, jobs: queues, audit, logger }),
+    replies: createRepliesService({ db, cipher, gmailClients, llm, audit, logger, historyMessages: config.llm.historyMessages }),
+  };
+  const verifyPush = createPushVerifier(oauthClient, { audience: config.google.pushAudience, serviceAccount: config.google.pushServiceAccount });
+
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    queues,
+    cipher,
+    blindIndex,
+    oauthClient,
+    connections,
+    gmailClients,
+    services,
+    verifyPush,
+    healthChecks: {
+      postgres: () => db.raw('select 1'),
+      redis: () => redis.ping(),
+    },
+    async close() {
+      await queues.close();
+      redis.disconnect();
+      await db.destroy();
+    },
+  };
+}
+
+export type Container = ReturnType<typeof createContainer>;

@@ -1,0 +1,117 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config';
+import type { Logger } from '../observability/logger';
+import { buildApp } from '../http/app';
+import { bullBoardMiddleware } from '../http/bull-board';
+import { startWorkers, type Workers } from '../jobs/workers';
+import { createSandbox, type Sandbox } from '../sandbox';
+import { createContainer, redisOptions, type Container } from './container';
+
+export interface SystemOptions {
+  config: Config;
+  logger: Logger;
+  web: boolean;
+  worker: boolean;
+  /** An http server already listening (tests listen on port 0 first to learn PUBLIC_URL). */
+  server?: http.Server;
+  host?: string;
+}
+
+export interface RunningSystem {
+  container: Container;
+  server: http.Server | null;
+  url: string;
+  workers: Workers | null;
+  sandbox: Sandbox | null;
+  close(): Promise<void>;
+}
+
+function listen(server: http.Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Starts the web process, the worker, or both (plus the sandbox in the web process when it is on). */
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const { config, logger } = opts;
+  const container = createContainer(config, logger);
+  const { services } = container;
+
+  let sandbox: Sandbox | null = null;
+  let server: http.Server | null = null;
+  if (opts.web) {
+    if (config.sandboxEnabled) {
+      sandbox = createSandbox({
+        publicUrl: config.publicUrl,
+        clientId: config.google.clientId,
+        clientSecret: config.google.clientSecret,
+        redirectUris: [`${config.publicUrl}/auth/google/callback`],
+        pushEndpoint: `${config.publicUrl}/webhooks/gmail`,
+        pushAudience: config.google.pushAudience,
+        pushServiceAccount: config.google.pushServiceAccount,
+        topicName: config.google.pubsubTopic,
+        llmApiKey: config.llm.apiKey,
+        logger: logger.child({ component: 'sandbox' }),
+      });
+    }
+    const app = buildApp({
+      config,
+      logger,
+      redis: container.redis,
+      oauthClient: container.oauthClient,
+      services,
+      verifyPush: container.verifyPush,
+      healthChecks: container.healthChecks,
+      sandboxMiddleware: sandbox?.middleware,
+      bullBoard: bullBoardMiddleware(container.queues.all),
+      async afterSignIn(userId) {
+        try {
+          await services.watch.startWatch(userId);
+        } catch (err) {
+          logger.warn({ userId, err: { message: (err as Error).message } }, 'watch at sign-in failed; queued for retry');
+          await container.queues.enqueueWatch({ userId });
+        }
+      },
+    });
+    server = opts.server ?? http.createServer();
+    server.on('request', app.callback());
+    if (!server.listening) await listen(server, config.port, opts.host);
+  }
+
+  const workers = opts.worker
+    ? startWorkers({
+        connection: redisOptions(config.redisUrl),
+        redisPrefix: config.redisPrefix,
+        concurrency: config.worker.concurrency,
+        logger,
+        services: { sync: services.sync, replies: services.replies, watch: services.watch },
+      })
+    : null;
+
+  const address = server?.address() as AddressInfo | null;
+  const url = address ? `http://127.0.0.1:${address.port}` : config.publicUrl;
+  logger.info({ web: opts.web, worker: opts.worker, sandbox: Boolean(sandbox), url }, 'started');
+
+  return {
+    container,
+    server,
+    url,
+    workers,
+    sandbox,
+    async close() {
+      if (server) {
+        server.closeIdleConnections?.();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      await workers?.close();
+      await sandbox?.close();
+      await container.close();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { configOrExit, closeOnSignals, processLogger } from './run';
+import { startSystem } from './system';
+
+async function main() {
+  const config = configOrExit();
+  const logger = processLogger(config, 'web');
+  const system = await startSystem({ config, logger, web: true, worker: false });
+  closeOnSignals(logger, () => system.close());
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`web failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+/**
+ * Per-mailbox misbehaviour switched on through the control endpoint, modelled on what Gmail and
+ * Pub/Sub really do: duplicated and dropped pushes, expired history, rate limiting, a send that
+ * fails before or after it took effect. Setting faults replaces the whole set; `{}` clears it.
+ */
+
+export type SendFailure = 'before' | 'after';
+
+export interface FaultState {
+  duplicatePushes: number;
+  dropPushes: boolean;
+  expireHistory: boolean;
+  rateLimitNext: number;
+  failNextSend: SendFailure | null;
+}
+
+export function noFaults(): FaultState {
+  return { duplicatePushes: 1, dropPushes: false, expireHistory: false, rateLimitNext: 0, failNextSend: null };
+}
+
+/** Body of POST .../faults, already validated by FAULTS_SCHEMA. */
+export interface FaultRequest {
+  duplicate_pushes?: number;
+  drop_pushes?: boolean;
+  expire_history?: boolean;
+  rate_limit_next?: number;
+  fail_next_send?: SendFailure | null;
+  revoke_grant?: boolean;
+}
+
+export const FAULTS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    duplicate_pushes: { type: 'integer', minimum: 1, maximum: 10 },
+    drop_pushes: { type: 'boolean' },
+    expire_history: { type: 'boolean' },
+    rate_limit_next: { type: 'integer', minimum: 0, maximum: 1000 },
+    fail_next_send: { enum: ['before', 'after', null] },
+    revoke_grant: { type: 'boolean' },
+  },
+} as const;
+
+export function faultsFromRequest(req: FaultRequest): FaultState {
+  return {
+    duplicatePushes: req.duplicate_pushes ?? 1,
+    dropPushes: req.drop_pushes ?? false,
+    expireHistory: req.expire_history ?? false,
+    rateLimitNext: req.rate_limit_next ?? 0,
+    failNextSend: req.fail_next_send ?? null,
+  };
+}
+
+/** The fault set as the control endpoint answers it (snake_case, like its request body). */
+export function faultsToJson(f: FaultState): Record<string, unknown> {
+  return {
+    duplicate_pushes: f.duplicatePushes,
+    drop_pushes: f.dropPushes,
+    expire_history: f.expireHistory,
+    rate_limit_next: f.rateLimitNext,
+    fail_next_send: f.failNextSend,
+  };
+}
+
+/** Consumes one unit of rate_limit_next; true when this call must be answered 429. */
+export function takeRateLimit(f: FaultState): boolean {
+  if (f.rateLimitNext <= 0) return false;
+  f.rateLimitNext -= 1;
+  return true;
+}
+
+/** Consumes fail_next_send. */
+export function takeSendFailure(f: FaultState): SendFailure | null {
+  const failure = f.failNextSend;
+  f.failNextSend = null;
+  return failure;
+}

@@ -1,0 +1,62 @@
+import { pageQueryProperties } from './common';
+
+const email = { type: 'string', format: 'email', minLength: 3, maxLength: 320 } as const;
+const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const descriptionAi = { type: 'string', maxLength: 20000 } as const;
+const isActive = { type: 'boolean' } as const;
+
+export const createContactBody = {
+  type: 'object',
+  properties: { email, name, description_ai: descriptionAi, is_active: isActive },
+  required: ['email', 'name'],
+  additionalProperties: false,
+} as const;
+
+export const updateContactBody = {
+  type: 'object',
+  properties: { email, name, description_ai: descriptionAi, is_active: isActive },
+  minProperties: 1,
+  additionalProperties: false,
+} as const;
+
+export const listContactsQuery = {
+  type: 'object',
+  properties: {
+    ...pageQueryProperties,
+    is_active: { type: 'boolean' },
+    include_deleted: { type: 'boolean', default: false },
+  },
+  additionalProperties: false,
+} as const;
+
+export const contactResponse = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    email: { type: 'string' },
+    name: { type: 'string' },
+    description_ai: { type: 'string' },
+    is_active: { type: 'boolean' },
+    deleted_at: { type: ['string', 'null'], format: 'date-time' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+  required: ['id', 'email', 'name', 'description_ai', 'is_active', 'deleted_at', 'created_at', 'updated_at'],
+  additionalProperties: false,
+} as const;
+
+export interface CreateContactInput {
+  email: string;
+  name: string;
+  description_ai?: string;
+  is_active?: boolean;
+}
+
+export type UpdateContactInput = Partial<CreateContactInput>;
+
+export interface ListContactsInput {
+  limit: number;
+  cursor?: string;
+  is_active?: boolean;
+  include_deleted: boolean;
+}

@@ -1,0 +1,42 @@
+import { AppError } from '../errors';
+
+/** Keyset pages: the cursor is the sort key of the last item given, opaque to clients. */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export class InvalidCursorError extends AppError {
+  constructor() {
+    super(400, 'invalid_cursor', 'cursor is not one this endpoint gave out', [{ path: 'query.cursor', message: 'is invalid' }]);
+  }
+}
+
+export function encodeCursor(key: Array<string | number>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor and checks each element against the expected shape. */
+export function decodeCursor(cursor: string, shape: Array<(v: unknown) => boolean>): Array<string | number> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (!Array.isArray(key) || key.length !== shape.length || !shape.every((ok, i) => ok(key[i]))) {
+    throw new InvalidCursorError();
+  }
+  return key as Array<string | number>;
+}
+
+/** Takes `limit + 1` rows, returns `limit` and a cursor when there was more. */
+export function toPage<Row, T>(rows: Row[], limit: number, keyOf: (row: Row) => Array<string | number>, shape: (row: Row) => T): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return { items: kept.map(shape), next_cursor: more && last ? encodeCursor(keyOf(last)) : null };
+}
+
+export const isUuidString = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v);
+export const isIsoDate = (v: unknown): boolean => typeof v === 'string' && !Number.isNaN(Date.parse(v));
