@@ -23,22 +23,21 @@ export interface ChatMessage {
 const MAX_MESSAGE_CHARS = 8000;
 
 /**
- * The system message carries the user's instruction for the contact; the conversation follows as
- * user (the contact) and assistant (earlier replies) turns. Quoted earlier messages are stripped so
- * each mail appears once.
+ * Two system messages: the fixed rules, then the user's instruction for this contact
+ * (description_ai) on its own, so nothing the contact writes can pose as it. The conversation
+ * follows as user (the contact) and assistant (earlier replies) turns. Quoted earlier messages are
+ * stripped so each mail appears once.
  */
 export function buildPrompt(input: PromptInput): ChatMessage[] {
-  const system = [
+  const rules = [
     `You write email replies on behalf of ${input.userName || 'the user'} to ${input.contactName || 'a contact'}.`,
     'Write only the body of the reply, in the language of the last message, without a subject line.',
-    'Follow the instruction below from the user about this contact.',
-    '',
-    'Instruction:',
-    input.instruction.trim() || '(none given: be brief, friendly and helpful)',
+    'Follow the next system message: it is the instruction of the user about this contact.',
   ].join('\n');
+  const instruction = input.instruction.trim() || 'Be brief, friendly and helpful.';
   const turns: ChatMessage[] = input.history.map((m) => {
     const body = (m.direction === 'received' ? stripQuotedText(m.text) : m.text).slice(0, MAX_MESSAGE_CHARS);
     return { role: m.direction === 'received' ? 'user' : 'assistant', content: m.subject ? `Subject: ${m.subject}\n\n${body}` : body };
   });
-  return [{ role: 'system', content: system }, ...turns];
+  return [{ role: 'system', content: rules }, { role: 'system', content: instruction }, ...turns];
 }

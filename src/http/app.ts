@@ -1,12 +1,12 @@
 import Koa from 'koa';
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { Redis } from 'ioredis';
 import type { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { AppError } from '../errors';
 import { requestContext } from './middleware/request-context';
+import { jsonBody } from './middleware/json-body';
 import { errorHandler } from './middleware/errors';
 import { sessionMiddleware } from './middleware/session';
 import { requireUser } from './middleware/require-user';
@@ -16,6 +16,7 @@ import { contactRoutes } from './routes/contacts';
 import { meRoutes } from './routes/me';
 import { webhookRoutes } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
+import { rootRoutes } from './routes/root';
 import { BULL_BOARD_PATH } from './bull-board';
 import type { UsersService } from '../services/users';
 import type { ContactsService } from '../services/contacts';
@@ -69,6 +70,7 @@ export function buildApp(deps: AppDeps): Koa {
   if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
 
   const publicRouter = new Router();
+  publicRouter.use(rootRoutes({ sandboxEnabled: config.sandboxEnabled }).routes());
   publicRouter.use(healthRoutes({ checks: deps.healthChecks }).routes());
   publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push }).routes());
   app.use(publicRouter.routes());
@@ -100,7 +102,7 @@ export function buildApp(deps: AppDeps): Koa {
   }
 
   const api = new Router();
-  api.use('/api', requireUser(config.sessionAbsoluteHours), requireJsonBody, bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
+  api.use('/api', requireUser(config.sessionAbsoluteHours), requireJsonBody, jsonBody('256kb'));
   api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations }).routes());
   api.use(contactRoutes({ contacts: deps.services.contacts, history: deps.services.history }).routes());
   app.use(api.routes());

@@ -18,9 +18,9 @@ import { decodePageToken, encodePageToken } from './page-token';
 import type { GmailMethod } from './quota';
 
 /**
- * The Gmail REST API subset the product uses, at /sandbox/gmail-api/gmail/v1/users/{userId}/...
- * (the googleapis client is built with rootUrl `${publicUrl}/sandbox/gmail-api/`), plus the media
- * upload form of messages.send under /sandbox/gmail-api/upload/. Every call is authenticated,
+ * The Gmail REST API subset the product uses, at /gmail/v1/users/{userId}/... on the app's own
+ * origin (googleapis keeps only the origin of a rootUrl, so the paths are Google's own), plus the
+ * media upload form of messages.send under /upload/gmail/v1/. Every call is authenticated,
  * scope-checked, rate-limited (faults and the per-user quota window) and counted, in that order.
  */
 
@@ -47,7 +47,7 @@ const UNMODIFIABLE_LABELS = new Set(['SENT', 'DRAFT', 'CHAT']);
 
 export function gmailApiRouter(deps: GmailApiDeps): Router {
   const { store, clock, logger } = deps;
-  const router = new Router({ prefix: '/sandbox/gmail-api' });
+  const router = new Router();
 
   router.use(async (ctx, next) => {
     try {

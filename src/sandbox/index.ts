@@ -17,7 +17,8 @@ import { createSigningKeys } from './signing-keys';
  * libraries drive them exactly as they drive Google in production:
  *
  *   /sandbox/oauth2/...                 OAuth 2.0 / OpenID Connect (oauth.ts)
- *   /sandbox/gmail-api/gmail/v1/...     Gmail REST API subset (gmail-api.ts)
+ *   /gmail/v1/..., /upload/gmail/v1/... Gmail REST API subset (gmail-api.ts; Google's own paths,
+ *                                       as googleapis keeps only the origin of its rootUrl)
  *   /sandbox/openai/v1/chat/completions OpenAI-compatible chat completions (llm.ts)
  *   /sandbox/gmail/mailboxes/:email/... control endpoints for tests and demos (control.ts)
  *   Pub/Sub push deliveries to opts.pushEndpoint (pubsub-push.ts)
@@ -42,6 +43,9 @@ export interface Sandbox {
   middleware: Koa.Middleware; // serves every path under /sandbox, calls next() for anything else; parses its own bodies
   close(): Promise<void>;     // stops timers / pending push deliveries so tests can exit
 }
+
+/** The paths the sandbox answers; everything else goes on to the product. */
+const SANDBOX_PATHS = /^\/(?:sandbox(?:\/|$)|gmail\/v1\/|upload\/gmail\/v1\/)/;
 
 export class SandboxRefusedError extends Error {}
 
@@ -98,7 +102,7 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
   };
 
   const middleware: Koa.Middleware = async (ctx, next) => {
-    if (ctx.path !== '/sandbox' && !ctx.path.startsWith('/sandbox/')) return next();
+    if (!SANDBOX_PATHS.test(ctx.path)) return next();
     const run = async (i: number): Promise<void> => {
       const layer = stack[i];
       if (!layer) return notFound(ctx);

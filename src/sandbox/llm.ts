@@ -9,7 +9,7 @@ import { bearerToken, bodyObject, sandboxBodyParser } from './http-body';
 /**
  * An OpenAI-compatible chat-completions endpoint (POST /sandbox/openai/v1/chat/completions) that
  * answers deterministically from its input: it names the model and quotes a short digest (the first
- * words and a hash) of the system instruction and of the last user message, so that tests can see
+ * words and a hash) of the last system message and of the last user message, so that tests can see
  * that both reached the LLM, without ever echoing the whole input. Supports `stream: true` (SSE).
  */
 
@@ -119,7 +119,8 @@ export function digest(text: string): string {
 }
 
 export function replyText(model: string, messages: ChatMessage[]): string {
-  const system = messages.filter((m) => m.role === 'system' || m.role === 'developer').map((m) => m.content).join('\n');
+  // the last system message is the most specific instruction (the product puts the user's own there)
+  const system = [...messages].reverse().find((m) => m.role === 'system' || m.role === 'developer')?.content ?? '';
   const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
   return [
     `Sandbox reply from model ${model}.`,

@@ -15,7 +15,7 @@ describe('config', () => {
     expect(c.port).to.equal(3000);
     expect(c.publicUrl).to.equal('http://localhost:3000');
     expect(c.sandboxEnabled).to.equal(true);
-    expect(c.google.gmailRootUrl).to.equal('http://localhost:3000/sandbox/gmail-api/');
+    expect(c.google.gmailRootUrl).to.equal('http://localhost:3000/');
     expect(c.encryptionCurrentKey.version).to.equal('v1');
   });
 

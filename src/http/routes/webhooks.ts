@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import { AppError } from '../../errors';
+import { jsonBody, MalformedJsonError } from '../middleware/json-body';
 import { decodePushBody, UnreadablePushError } from '../../gmail/push-notification';
 import { PushAuthError } from '../../gmail/push-auth';
 import type { PushService } from '../../services/gmail-push';
@@ -17,7 +17,7 @@ export interface WebhookDeps {
  */
 export function webhookRoutes(deps: WebhookDeps): Router {
   const router = new Router();
-  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: '64kb', encoding: 'utf-8', extendTypes: { json: ['application/json', 'application/*+json'] } });
+  const parse = jsonBody('64kb');
 
   router.post('/webhooks/gmail', async (ctx, next) => {
     try {
@@ -32,13 +32,14 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     await next();
   }, async (ctx, next) => {
     try {
-      await parse(ctx, next);
+      await parse(ctx, async () => undefined);
     } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 413) throw err;
+      if (!(err instanceof MalformedJsonError)) throw err;
       ctx.state.log.warn({ reason: 'malformed body' }, 'push acknowledged without processing');
       ctx.status = 204;
+      return;
     }
+    await next();
   }, async (ctx) => {
     let notification;
     try {

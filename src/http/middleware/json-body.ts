@@ -1,0 +1,33 @@
+import { bodyParser } from '@koa/bodyparser';
+import type Koa from 'koa';
+import { AppError } from '../../errors';
+
+export class MalformedJsonError extends AppError {
+  constructor() {
+    super(400, 'malformed_json', 'request body is not valid JSON');
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limit: string) {
+    super(413, 'payload_too_large', `request body is larger than ${limit}`);
+  }
+}
+
+/**
+ * Parses a JSON body into ctx.request.body, with a size limit. Parser failures become our typed
+ * errors (the parser's own error carries the raw body, which must never reach a log).
+ */
+export function jsonBody(limit: string): Koa.Middleware {
+  return bodyParser({
+    enableTypes: ['json'],
+    extendTypes: { json: ['application/json', 'application/*+json'] },
+    jsonLimit: limit,
+    encoding: 'utf-8',
+    onError(err) {
+      const e = err as { status?: number; type?: string };
+      if (e.status === 413 || e.type === 'entity.too.large') throw new PayloadTooLargeError(limit);
+      throw new MalformedJsonError();
+    },
+  });
+}
