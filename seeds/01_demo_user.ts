@@ -5,6 +5,7 @@ import { FieldCipher } from '../src/crypto/field-cipher';
 import { BlindIndex } from '../src/crypto/blind-index';
 import { sealColumns } from '../src/db/encrypted-columns';
 import { newId } from '../src/db/ids';
+import { numericSubjectId } from '../src/sandbox/ids';
 
 export const DEMO_USER_EMAIL = 'demo@example.com';
 
@@ -16,7 +17,8 @@ const DEMO_CONTACTS = [
 
 /**
  * A demo user with three contacts (two active). Idempotent: re-running changes nothing. It has no
- * Gmail grant; sign in as demo@example.com through the sandbox to connect it.
+ * Gmail grant; sign in as demo@example.com through the sandbox to connect it (its Google subject id
+ * is the one the sandbox gives that address, so the sign-in finds this user).
  */
 export async function seed(knex: Knex): Promise<void> {
   const config = loadConfig(withDevSecrets(process.env));
@@ -26,7 +28,7 @@ export async function seed(knex: Knex): Promise<void> {
   const existing = await knex('users').where({ email: DEMO_USER_EMAIL }).first('id');
   const userId: string = existing?.id ?? newId();
   if (!existing) {
-    await knex('users').insert({ id: userId, email: DEMO_USER_EMAIL, google_sub: 'demo-seed-subject', name: 'Demo User', is_subscription_active: true });
+    await knex('users').insert({ id: userId, email: DEMO_USER_EMAIL, google_sub: numericSubjectId(DEMO_USER_EMAIL), name: 'Demo User', is_subscription_active: true });
   }
   for (const contact of DEMO_CONTACTS) {
     const hash = blindIndex.ofEmail(contact.email);

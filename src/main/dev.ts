@@ -9,7 +9,6 @@ import { ensureDatabase } from '../db/ensure-database';
  * sandbox when no Google credentials are configured.
  */
 async function main() {
-  process.env.METADATA_SERVER_DETECTION ??= 'none';
   const config = configOrExit(withDevSecrets(process.env));
   const logger = processLogger(config, 'dev');
   await ensureDatabase(config.databaseUrl);

@@ -4,7 +4,11 @@ import { createLogger, type Logger } from '../observability/logger';
 /** Reads the configuration once; a bad value ends the process with a message naming the variable. */
 export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return loadConfig(env);
+    const config = loadConfig(env);
+    // Google's libraries probe the cloud metadata server (outside loopback) when they look for
+    // credentials; with the sandbox every credential is explicit and nothing may leave the machine.
+    if (config.sandboxEnabled) process.env.METADATA_SERVER_DETECTION ??= 'none';
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

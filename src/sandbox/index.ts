@@ -42,6 +42,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   middleware: Koa.Middleware; // serves every path under /sandbox, calls next() for anything else; parses its own bodies
   close(): Promise<void>;     // stops timers / pending push deliveries so tests can exit
+  /** Signs a JWT with the sandbox's Google key (what Google signs ID and push tokens with), for tests. */
+  signToken(claims: Record<string, unknown>): string;
 }
 
 /** The paths the sandbox answers; everything else goes on to the product. */
@@ -121,5 +123,6 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
   return {
     middleware,
     close: () => push.close(),
+    signToken: (claims) => keys.sign(claims),
   };
 }

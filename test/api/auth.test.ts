@@ -71,6 +71,25 @@ describe('sign-in through the sandbox', () => {
     expect((await second.get('/api/me')).status).to.equal(200);
   });
 
+  it('asks Google for consent again when no refresh token is stored, and stores the new one', async () => {
+    const email = uniqueEmail('reconsent');
+    await signIn(system.baseUrl, email);
+    await pg.query(`UPDATE gmail_connections SET refresh_token = NULL WHERE user_id = (SELECT id FROM users WHERE email = $1)`, [email]);
+    const first = await new HttpClient(system.baseUrl).get(`/auth/google?login_hint=${encodeURIComponent(email)}`);
+    expect(new URL(first.headers.get('location')!).searchParams.get('prompt')).to.equal('consent');
+    const again = await signIn(system.baseUrl, email);
+    expect((await again.get<{ gmail: { status: string } }>('/api/me')).body.gmail.status).to.equal('ok');
+    const { rows } = await pg.query(`SELECT refresh_token FROM gmail_connections WHERE user_id = (SELECT id FROM users WHERE email = $1)`, [email]);
+    expect(rows[0].refresh_token).to.match(/^t1\./);
+  });
+
+  it('does not ask for consent again when a refresh token is stored', async () => {
+    const email = uniqueEmail('noprompt');
+    await signIn(system.baseUrl, email);
+    const res = await new HttpClient(system.baseUrl).get(`/auth/google?login_hint=${encodeURIComponent(email)}`);
+    expect(new URL(res.headers.get('location')!).searchParams.get('prompt')).to.equal(null);
+  });
+
   it('refuses a callback whose state does not match the session, without a token exchange', async () => {
     const client = new HttpClient(system.baseUrl);
     const first = await client.get(`/auth/google?login_hint=${encodeURIComponent(uniqueEmail('state'))}`);
