@@ -64,9 +64,8 @@ type Env = Record<string, string | undefined>;
 
 export interface VariableSpec {
   name: string;
-  /** Default as shown in the README; a function derives it from the already-resolved values. */
+  /** The default; a function derives it from the values resolved before it (the README shows each). */
   default?: string | ((v: Record<string, string>) => string);
-  defaultText?: string;
   description: string;
   pattern?: string;
   enum?: string[];
@@ -84,36 +83,36 @@ const sandboxUrl = (path: string) => (v: Record<string, string>) =>
 export const VARIABLES: VariableSpec[] = [
   { name: 'NODE_ENV', default: 'development', enum: ['development', 'test', 'production'], description: 'Runtime mode. `production` refuses the sandbox and development secrets.' },
   { name: 'PORT', default: '3000', pattern: '^[0-9]{1,5}$', description: 'HTTP port of the web process (0 picks a free port).' },
-  { name: 'PUBLIC_URL', default: (v) => `http://localhost:${v.PORT}`, defaultText: 'http://localhost:$PORT', pattern: '^https?://[^/]+$', description: 'Origin where this server is reached: OAuth callback, Pub/Sub push target and audience.' },
-  { name: 'FRONTEND_URL', default: (v) => v.PUBLIC_URL!, defaultText: '$PUBLIC_URL', pattern: '^https?://', description: 'Where sign-in lands. Its origin and PUBLIC_URL are the origins allowed to call the API with cookies.' },
+  { name: 'PUBLIC_URL', default: (v) => `http://localhost:${v.PORT}`, pattern: '^https?://[^/]+$', description: 'Origin where this server is reached: OAuth callback, Pub/Sub push target and audience.' },
+  { name: 'FRONTEND_URL', default: (v) => v.PUBLIC_URL!, pattern: '^https?://', description: 'Where sign-in lands. Its origin and PUBLIC_URL are the origins allowed to call the API with cookies.' },
   { name: 'DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/gmail_assistant', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string.' },
   { name: 'DATABASE_POOL_MAX', default: '10', pattern: '^[1-9][0-9]*$', description: 'Largest number of PostgreSQL connections per process.' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379/0', pattern: '^rediss?://', description: 'Redis connection string; a database index in the path is honoured.' },
   { name: 'REDIS_PREFIX', default: 'ga', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Prefix of every Redis key (queues, sessions, locks), so several deployments can share one Redis.' },
   { name: 'LOG_LEVEL', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Lowest log level written.' },
-  { name: 'LOG_PRETTY', default: (v) => (v.NODE_ENV === 'development' ? 'true' : 'false'), defaultText: 'true in development', enum: ['true', 'false'], description: 'Human-readable logs instead of JSON lines.' },
+  { name: 'LOG_PRETTY', default: (v) => (v.NODE_ENV === 'development' ? 'true' : 'false'), enum: ['true', 'false'], description: 'Human-readable logs instead of JSON lines.' },
   { name: 'TRUST_PROXY', default: 'false', enum: ['true', 'false'], description: 'Trust X-Forwarded-* headers (set when behind a TLS-terminating proxy).' },
   { name: 'SESSION_KEYS', requiredWhen: () => true, pattern: '^[^,]{32,}(,[^,]{32,})*$', secret: true, description: 'Comma-separated secrets (32+ characters each) that sign the session cookie; the first signs, all verify.' },
   { name: 'SESSION_IDLE_MINUTES', default: '120', pattern: '^[1-9][0-9]*$', description: 'A session unused for this long ends.' },
   { name: 'SESSION_ABSOLUTE_HOURS', default: '168', pattern: '^[1-9][0-9]*$', description: 'A session ends this long after sign-in, used or not.' },
   { name: 'ENCRYPTION_KEYS', requiredWhen: () => true, pattern: '^[A-Za-z0-9]{1,16}:[A-Za-z0-9+/_-]{43}=?(,[A-Za-z0-9]{1,16}:[A-Za-z0-9+/_-]{43}=?)*$', secret: true, description: 'Field-encryption keys as `version:base64(32 bytes)`, comma-separated. Old versions stay listed until re-encrypted.' },
-  { name: 'ENCRYPTION_CURRENT_KEY', default: (v) => v.ENCRYPTION_KEYS!.split(',').at(-1)!.split(':')[0]!, defaultText: 'last version in ENCRYPTION_KEYS', pattern: '^[A-Za-z0-9]{1,16}$', description: 'Version of the key that encrypts new values.' },
+  { name: 'ENCRYPTION_CURRENT_KEY', default: (v) => v.ENCRYPTION_KEYS!.split(',').at(-1)!.split(':')[0]!, pattern: '^[A-Za-z0-9]{1,16}$', description: 'Version of the key that encrypts new values.' },
   { name: 'BLIND_INDEX_KEY', requiredWhen: () => true, pattern: BASE64_32, secret: true, description: 'base64 of 32 bytes; keys the HMAC that lets contacts be found by email. Separate from the encryption keys.' },
   { name: 'ADMIN_EMAILS', default: '', pattern: '^[^,\\s]*(,[^,\\s]+)*$', description: 'Comma-separated Google accounts allowed into Bull Board and the admin endpoints.' },
   { name: 'GOOGLE_CLIENT_ID', default: '', description: 'OAuth client id. Empty turns the sandbox on (never in production).' },
-  { name: 'GOOGLE_CLIENT_SECRET', default: (v) => (sandboxOn(v) ? 'sandbox-client-secret' : ''), defaultText: 'none (sandbox: a fixed value)', requiredWhen: sandboxOff, secret: true, description: 'OAuth client secret.' },
-  { name: 'GOOGLE_AUTH_URL', default: (v) => sandboxUrl('/oauth2/auth')(v) || 'https://accounts.google.com/o/oauth2/v2/auth', defaultText: "Google's (sandbox: $PUBLIC_URL/sandbox/oauth2/auth)", pattern: '^https?://', description: 'OAuth authorization endpoint.' },
-  { name: 'GOOGLE_TOKEN_URL', default: (v) => sandboxUrl('/oauth2/token')(v) || 'https://oauth2.googleapis.com/token', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: 'OAuth token endpoint.' },
-  { name: 'GOOGLE_USERINFO_URL', default: (v) => sandboxUrl('/oauth2/v3/userinfo')(v) || 'https://www.googleapis.com/oauth2/v3/userinfo', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: 'OpenID userinfo endpoint.' },
-  { name: 'GOOGLE_REVOKE_URL', default: (v) => sandboxUrl('/oauth2/revoke')(v) || 'https://oauth2.googleapis.com/revoke', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: 'OAuth token revocation endpoint.' },
-  { name: 'GOOGLE_CERTS_PEM_URL', default: (v) => sandboxUrl('/oauth2/v1/certs')(v) || 'https://www.googleapis.com/oauth2/v1/certs', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: "Google's signing keys (PEM) used to verify OIDC tokens." },
-  { name: 'GOOGLE_CERTS_JWK_URL', default: (v) => sandboxUrl('/oauth2/v3/certs')(v) || 'https://www.googleapis.com/oauth2/v3/certs', defaultText: "Google's (sandbox: under /sandbox)", pattern: '^https?://', description: "Google's signing keys (JWK)." },
-  { name: 'GMAIL_API_ROOT_URL', default: (v) => (sandboxOn(v) ? `${v.PUBLIC_URL}/` : 'https://gmail.googleapis.com/'), defaultText: 'https://gmail.googleapis.com/ (sandbox: $PUBLIC_URL/)', pattern: '^https?://[^/]+/$', description: 'Origin of the Gmail REST API, ending in "/" (the client keeps only the origin; the sandbox serves Google\'s paths on this server).' },
-  { name: 'GMAIL_PUBSUB_TOPIC', default: (v) => (sandboxOn(v) ? 'projects/sandbox-project/topics/gmail-push' : ''), defaultText: 'none (sandbox: a fixed topic)', requiredWhen: sandboxOff, pattern: '^projects/[^/]+/topics/[^/]+$', description: 'Pub/Sub topic that Gmail watch publishes to.' },
-  { name: 'PUBSUB_PUSH_AUDIENCE', default: (v) => `${v.PUBLIC_URL}/webhooks/gmail`, defaultText: '$PUBLIC_URL/webhooks/gmail', description: 'Audience expected in the push OIDC token (as configured on the push subscription).' },
-  { name: 'PUBSUB_PUSH_SERVICE_ACCOUNT', default: (v) => (sandboxOn(v) ? 'gmail-push@sandbox-project.iam.gserviceaccount.com' : ''), defaultText: 'none (sandbox: a fixed account)', requiredWhen: sandboxOff, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Service account email expected in the push OIDC token.' },
-  { name: 'OPENAI_BASE_URL', default: (v) => sandboxUrl('/openai/v1')(v) || 'https://api.openai.com/v1', defaultText: 'https://api.openai.com/v1 (sandbox: under /sandbox)', pattern: '^https?://', description: 'Any OpenAI-compatible chat-completions endpoint.' },
-  { name: 'OPENAI_API_KEY', default: (v) => (sandboxOn(v) ? 'sandbox-llm-key' : ''), defaultText: 'none (sandbox: a fixed value)', requiredWhen: sandboxOff, secret: true, description: 'API key of the LLM endpoint.' },
+  { name: 'GOOGLE_CLIENT_SECRET', default: (v) => (sandboxOn(v) ? 'sandbox-client-secret' : ''), requiredWhen: sandboxOff, secret: true, description: 'OAuth client secret.' },
+  { name: 'GOOGLE_AUTH_URL', default: (v) => sandboxUrl('/oauth2/auth')(v) || 'https://accounts.google.com/o/oauth2/v2/auth', pattern: '^https?://', description: 'OAuth authorization endpoint.' },
+  { name: 'GOOGLE_TOKEN_URL', default: (v) => sandboxUrl('/oauth2/token')(v) || 'https://oauth2.googleapis.com/token', pattern: '^https?://', description: 'OAuth token endpoint.' },
+  { name: 'GOOGLE_USERINFO_URL', default: (v) => sandboxUrl('/oauth2/v3/userinfo')(v) || 'https://www.googleapis.com/oauth2/v3/userinfo', pattern: '^https?://', description: 'OpenID userinfo endpoint.' },
+  { name: 'GOOGLE_REVOKE_URL', default: (v) => sandboxUrl('/oauth2/revoke')(v) || 'https://oauth2.googleapis.com/revoke', pattern: '^https?://', description: 'OAuth token revocation endpoint.' },
+  { name: 'GOOGLE_CERTS_PEM_URL', default: (v) => sandboxUrl('/oauth2/v1/certs')(v) || 'https://www.googleapis.com/oauth2/v1/certs', pattern: '^https?://', description: "Google's signing keys (PEM) used to verify OIDC tokens." },
+  { name: 'GOOGLE_CERTS_JWK_URL', default: (v) => sandboxUrl('/oauth2/v3/certs')(v) || 'https://www.googleapis.com/oauth2/v3/certs', pattern: '^https?://', description: "Google's signing keys (JWK)." },
+  { name: 'GMAIL_API_ROOT_URL', default: (v) => (sandboxOn(v) ? `${v.PUBLIC_URL}/` : 'https://gmail.googleapis.com/'), pattern: '^https?://[^/]+/$', description: 'Origin of the Gmail REST API, ending in "/" (the client keeps only the origin; the sandbox serves Google\'s paths on this server).' },
+  { name: 'GMAIL_PUBSUB_TOPIC', default: (v) => (sandboxOn(v) ? 'projects/sandbox-project/topics/gmail-push' : ''), requiredWhen: sandboxOff, pattern: '^projects/[^/]+/topics/[^/]+$', description: 'Pub/Sub topic that Gmail watch publishes to.' },
+  { name: 'PUBSUB_PUSH_AUDIENCE', default: (v) => `${v.PUBLIC_URL}/webhooks/gmail`, description: 'Audience expected in the push OIDC token (as configured on the push subscription).' },
+  { name: 'PUBSUB_PUSH_SERVICE_ACCOUNT', default: (v) => (sandboxOn(v) ? 'gmail-push@sandbox-project.iam.gserviceaccount.com' : ''), requiredWhen: sandboxOff, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Service account email expected in the push OIDC token.' },
+  { name: 'OPENAI_BASE_URL', default: (v) => sandboxUrl('/openai/v1')(v) || 'https://api.openai.com/v1', pattern: '^https?://', description: 'Any OpenAI-compatible chat-completions endpoint.' },
+  { name: 'OPENAI_API_KEY', default: (v) => (sandboxOn(v) ? 'sandbox-llm-key' : ''), requiredWhen: sandboxOff, secret: true, description: 'API key of the LLM endpoint.' },
   { name: 'OPENAI_MODEL', default: 'gpt-4o-mini', description: 'Chat model name.' },
   { name: 'LLM_TIMEOUT_MS', default: '30000', pattern: '^[1-9][0-9]*$', description: 'Timeout of one LLM call.' },
   { name: 'LLM_HISTORY_MESSAGES', default: '20', pattern: '^[1-9][0-9]*$', description: 'How many earlier messages with the contact go into the prompt.' },
