@@ -53,7 +53,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   };
   if (opts.destination) return pino(options, opts.destination);
   if (opts.pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } });
   }
   return pino(options);
 }
