@@ -154,7 +154,8 @@ export function controlRouter(deps: ControlRouterDeps): Router {
   });
 
   router.post('/faults', (ctx) => {
-    const body: unknown = bodyObject(ctx);
+    // The parsed body as sent (a JSON array must be refused, not read as `{}`, which clears every fault).
+    const body: unknown = ctx.request.body ?? {};
     if (!validateFaults(body)) return sendControlError(ctx, 400, 'validation_failed', 'The fault set is invalid.', details(validateFaults.errors));
     const mailbox = store.getOrCreate(ctx.params.email ?? '');
     mailbox.faults = faultsFromRequest(body);
