@@ -10,6 +10,9 @@ export function createOAuthClient(config: Config): OAuth2Client {
     clientId: config.google.clientId,
     clientSecret: config.google.clientSecret,
     redirectUri: `${config.publicUrl}/auth/google/callback`,
+    // A stored access token can be revoked before it expires: refresh once on a 401 instead of
+    // trusting the stored expiry.
+    forceRefreshOnFailure: true,
     endpoints: {
       oauth2AuthBaseUrl: config.google.authUrl,
       oauth2TokenUrl: config.google.tokenUrl,

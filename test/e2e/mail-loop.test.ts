@@ -131,6 +131,19 @@ describe('the mail loop, end to end through the HTTP contract', function () {
     }
   });
 
+  it('refreshes a stored access token that Gmail no longer accepts, and still answers', async () => {
+    const contact = await newContact();
+    const me = (await client.get<{ id: string }>('/api/me')).body;
+    // An access token that looks valid for another hour but that Google does not know (revoked).
+    await system.container.connections.saveTokens(me.id, { accessToken: 'ya29.revoked-token', expiresAt: new Date(Date.now() + 3600_000) });
+    const delivered = await deliverRaw(system.baseUrl, user, koi8rMail(contact.email, user).raw);
+    await waitForHistory(client, contact.id, { received: 1, sent: 1 });
+    const replies = (await sentItems(system.baseUrl, user)).filter((s) => s.thread_id === delivered.thread_id);
+    expect(replies).to.have.length(1);
+    const grant = await system.container.connections.readGrant(me.id);
+    expect(grant!.accessToken).to.not.equal('ya29.revoked-token');
+  });
+
   it('records mail from an inactive contact without answering it', async () => {
     const contact = await newContact({ is_active: false });
     await deliverRaw(system.baseUrl, user, koi8rMail(contact.email, user).raw);
