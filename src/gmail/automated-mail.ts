@@ -102,13 +102,17 @@ const OOF_SUBJECT = new RegExp(`^\\[?(?:${OOF_PREFIXES.join('|')})\\]?\\s*(?:[:�
 const WEAK_OOF_SUBJECT = /^auto\s*:/i;
 const OOF_WORDING = /\b(?:out of (?:the )?office|away|absent|on (?:leave|vacation|holiday)|returning|vacation|holiday)\b/i;
 
-/** The top of the body of an out-of-office answer: the author says they are away... */
+/**
+ * The top of the body of an out-of-office answer: the author says they are away...
+ * (JavaScript's \b only knows ASCII word characters: before a non-ASCII letter such as "я" or "à"
+ * it never matches, so those patterns use a Unicode lookbehind instead.)
+ */
 const OOF_BODY_OPENING: RegExp[] = [
   /\bI(?:'m|’m| am| will be)\s+(?:currently\s+|presently\s+|now\s+)?(?:out of (?:the )?office|away(?: from (?:the |my )?(?:office|desk|e-?mail))?|on (?:annual |parental |maternity |paternity |sick |business )?(?:leave|vacation|holiday))\b/i,
   /\bich bin (?:derzeit |zurzeit |momentan |bis [^.\n]{1,40} )?(?:nicht im büro|abwesend|im urlaub)\b/i,
   /\bje suis (?:actuellement )?absente?\b/i,
   /\bestoy (?:actualmente )?(?:fuera de la oficina|de vacaciones|ausente)\b/i,
-  /\bя (?:сейчас |в настоящее время |временно )?(?:нахожусь в отпуске|в отпуске|отсутствую|не в офисе)/i,
+  /(?<![\p{L}\p{N}_])я (?:сейчас |в настоящее время |временно )?(?:нахожусь в отпуске|в отпуске|отсутствую|не в офисе)/iu,
 ];
 /** ...and says something about mail being read later or by someone else. */
 const OOF_BODY_FOLLOW_UP: RegExp[] = [
@@ -122,7 +126,7 @@ const OOF_BODY_FOLLOW_UP: RegExp[] = [
   /\bin (?:case of|my absence)\b/i,
   /\b(?:e-?mails?|messages?) will (?:not )?be (?:read|forwarded|delayed)\b/i,
   /\bnach meiner rückkehr\b|\bin dringenden fällen\b/i,
-  /\bà mon retour\b|\ben cas d'urgence\b/i,
+  /(?<![\p{L}\p{N}_])à mon retour\b|\ben cas d'urgence\b/iu,
   /\ba mi regreso\b|\bpara asuntos urgentes\b/i,
   /по возвращении|по срочным вопросам|после возвращения/i,
 ];

@@ -11,6 +11,8 @@ export interface GmailNotification {
 
 export class UnreadablePushError extends Error {}
 
+const MAX_UINT64 = 2n ** 64n - 1n;
+
 export function decodePushBody(body: unknown): GmailNotification {
   if (!body || typeof body !== 'object') throw new UnreadablePushError('body is not an object');
   const message = (body as { message?: unknown }).message;
@@ -26,7 +28,10 @@ export function decodePushBody(body: unknown): GmailNotification {
   const { emailAddress, historyId } = (decoded ?? {}) as { emailAddress?: unknown; historyId?: unknown };
   if (typeof emailAddress !== 'string' || !emailAddress.includes('@')) throw new UnreadablePushError('no emailAddress');
   const history = typeof historyId === 'number' && Number.isSafeInteger(historyId) && historyId >= 0 ? String(historyId) : historyId;
-  if (typeof history !== 'string' || !/^[0-9]{1,20}$/.test(history)) throw new UnreadablePushError('no valid historyId');
+  // Gmail's historyId is a uint64: up to 20 digits, and no more than 2^64 - 1
+  if (typeof history !== 'string' || !/^[0-9]{1,20}$/.test(history) || BigInt(history) > MAX_UINT64) {
+    throw new UnreadablePushError('no valid historyId');
+  }
   const id = (message as { messageId?: unknown; message_id?: unknown }).messageId ?? (message as { message_id?: unknown }).message_id;
   return { emailAddress, historyId: history, pubsubMessageId: typeof id === 'string' ? id : null };
 }
