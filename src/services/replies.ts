@@ -4,7 +4,8 @@ import { newId } from '../db/ids';
 import { openColumn, sealColumns } from '../db/encrypted-columns';
 import type { FieldCipher } from '../crypto/field-cipher';
 import type { Gmail, GmailClients } from '../gmail/client';
-import { buildReplyMime, replySubject } from '../gmail/mime-build';
+// The reply id header is how a reply we sent is found again in Gmail (Gmail may rewrite our Message-ID).
+import { buildReplyMime, replySubject, REPLY_ID_HEADER } from '../gmail/mime-build';
 import { parseMail } from '../gmail/mime-parse';
 import { buildPrompt, type PromptMessage } from '../ai/prompt';
 import type { LlmClient } from '../ai/llm';
@@ -24,8 +25,6 @@ export interface RepliesDeps {
 
 export type ReplyOutcome = 'sent' | 'already_done' | 'cancelled' | 'recovered';
 
-/** The header by which a reply we sent is found again in Gmail (Gmail may rewrite our Message-ID). */
-export const REPLY_ID_HEADER = 'X-Assistant-Reply-Id';
 
 /**
  * Answers one received mail: asks the LLM with the contact's instruction and the conversation so

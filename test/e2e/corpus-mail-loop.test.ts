@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { signIn, uniqueEmail, waitFor, type HttpClient } from '../support/http-client';
+import { signIn, uniqueEmail, type HttpClient } from '../support/http-client';
 import { startTestSystem, type TestSystem } from '../support/system';
-import { deliverRaw, header, history, rewriteFrom, sentItems, setFaults, waitForHistory, type Delivered } from '../support/mail-loop';
+import { deliverRaw, header, history, rewriteFrom, sentItems, setFaults, waitForHistory, waitForIdle, type Delivered } from '../support/mail-loop';
 import { CORPUS_ABSENT, corpusFile, corpusPresent, expectedBody, manifestEntries, showsBody, type ManifestEntry } from '../support/shared-corpus';
 
 /** The kinds issue #2 names; the corpus must hold each of them. */
@@ -39,16 +39,6 @@ describe('the mail loop on the shared real-world corpus (../shared/fixtures/mail
     await system.close();
   });
 
-  async function idle(): Promise<void> {
-    await waitFor('queues to drain', async () => {
-      for (const queue of system.container.queues.all) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        if (Object.values(counts).some((n) => n > 0)) return false;
-      }
-      return true;
-    });
-  }
-
   async function newActiveContact(): Promise<{ id: string; email: string }> {
     const res = await client.post<{ id: string; email: string }>('/api/contacts', {
       email: uniqueEmail('corpus-contact'),
@@ -72,7 +62,7 @@ describe('the mail loop on the shared real-world corpus (../shared/fixtures/mail
     const delivered: Delivered = await deliverRaw(system.baseUrl, user, rewriteFrom(corpusFile(entry), `"Corpus Sender" <${contact.email}>`));
     const automatic = entry.expected.automation_signals?.automatic_by_listed_headers === true;
     const items = await waitForHistory(client, contact.id, { received: 1, sent: automatic ? 0 : 1 }, 30000);
-    await idle();
+    await waitForIdle(system);
 
     const received = items.filter((m) => m.message_direction === 'received');
     expect(received, 'received once').to.have.length(1);
@@ -117,7 +107,7 @@ describe('the mail loop on the shared real-world corpus (../shared/fixtures/mail
       }
       // Late duplicate pushes must not bring a second answer either.
       await new Promise((r) => setTimeout(r, 500));
-      await idle();
+      await waitForIdle(system);
       const perThread = new Map<string, number>();
       for (const s of await sentItems(system.baseUrl, user)) perThread.set(s.thread_id, (perThread.get(s.thread_id) ?? 0) + 1);
       expect([...perThread.values()].every((n) => n === 1)).to.equal(true);

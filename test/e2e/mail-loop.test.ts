@@ -1,22 +1,12 @@
 import { expect } from 'chai';
-import { signIn, uniqueEmail, waitFor, type HttpClient } from '../support/http-client';
+import { signIn, uniqueEmail, type HttpClient } from '../support/http-client';
 import { startTestSystem, type TestSystem } from '../support/system';
 import { OWN_FIXTURES, koi8rMail } from '../support/mail-fixtures';
-import { deliverRaw, header, history, sentItems, setFaults, waitForHistory } from '../support/mail-loop';
+import { deliverRaw, header, history, sentItems, setFaults, waitForHistory, waitForIdle as idle } from '../support/mail-loop';
 
 interface Contact {
   id: string;
   email: string;
-}
-
-async function idle(system: TestSystem): Promise<void> {
-  await waitFor('queues to drain', async () => {
-    for (const queue of system.container.queues.all) {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-      if (Object.values(counts).some((n) => n > 0)) return false;
-    }
-    return true;
-  });
 }
 
 describe('the mail loop, end to end through the HTTP contract', function () {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { HttpClient, waitFor } from './http-client';
+import type { TestSystem } from './system';
 
 export interface Delivered {
   id: string;
@@ -91,4 +92,15 @@ export function rewriteFrom(raw: Buffer, from: string): Buffer {
   }
   if (!replaced) out.unshift(`From: ${from}`);
   return Buffer.from(out.join(eol) + rest, 'latin1');
+}
+
+/** Waits until no job of the system is waiting, active or delayed. */
+export async function waitForIdle(system: TestSystem): Promise<void> {
+  await waitFor('queues to drain', async () => {
+    for (const queue of system.container.queues.all) {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+      if (Object.values(counts).some((n) => n > 0)) return false;
+    }
+    return true;
+  });
 }
