@@ -53,10 +53,27 @@ export interface Config {
     apiKey: string;
     model: string;
     timeoutMs: number;
+    maxRetries: number;
     historyMessages: number;
   };
   worker: {
     concurrency: number;
+    lockMs: number;
+  };
+  pipeline: {
+    reconcileIntervalSeconds: number;
+    watchRenewIntervalHours: number;
+    resyncMaxMessages: number;
+    gmailMaxRetries: number;
+    replySendLeaseSeconds: number;
+    replyCapPerContactPerDay: number;
+    replyCapPerThreadPerHour: number;
+    manualReplyPauseMinutes: number;
+  };
+  pubsub: {
+    subscription: string;
+    apiEndpoint: string;
+    sandboxPort: number;
   };
 }
 
@@ -115,8 +132,21 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'OPENAI_API_KEY', default: (v) => (sandboxOn(v) ? 'sandbox-llm-key' : ''), requiredWhen: sandboxOff, secret: true, description: 'API key of the LLM endpoint.' },
   { name: 'OPENAI_MODEL', default: 'gpt-4o-mini', description: 'Chat model name.' },
   { name: 'LLM_TIMEOUT_MS', default: '30000', pattern: '^[1-9][0-9]*$', description: 'Timeout of one LLM call.' },
+  { name: 'LLM_MAX_RETRIES', default: '2', pattern: '^[0-9]$', description: 'Retries of one LLM call on 429, 5xx and timeouts (with backoff) before the reply job attempt fails.' },
   { name: 'LLM_HISTORY_MESSAGES', default: '20', pattern: '^[1-9][0-9]*$', description: 'How many earlier messages with the contact go into the prompt.' },
   { name: 'WORKER_CONCURRENCY', default: '5', pattern: '^[1-9][0-9]*$', description: 'Jobs each worker process runs at once per queue.' },
+  { name: 'WORKER_LOCK_MS', default: '30000', pattern: '^[1-9][0-9]{3,}$', description: 'How long a job stays locked to a worker without a heartbeat; a job of a worker that died is picked up again after about this long.' },
+  { name: 'RECONCILE_INTERVAL_SECONDS', default: '300', pattern: '^[1-9][0-9]*$', description: 'Every this often each connected mailbox is synced even if no push came, and replies stuck in the queue are queued again.' },
+  { name: 'WATCH_RENEW_INTERVAL_HOURS', default: '24', pattern: '^[1-9][0-9]*$', description: 'Every this often the Gmail watch of each connected mailbox is renewed (Gmail drops a watch after 7 days).' },
+  { name: 'RESYNC_MAX_MESSAGES', default: '500', pattern: '^[1-9][0-9]*$', description: 'When Gmail no longer has the history since the cursor, at most this many inbox messages since the last processed one are read again.' },
+  { name: 'GMAIL_MAX_RETRIES', default: '3', pattern: '^[0-9]{1,2}$', description: 'Retries of one Gmail call on 429, rate-limit 403 and 5xx (jittered backoff, Retry-After honoured) before the job attempt fails.' },
+  { name: 'REPLY_SEND_LEASE_SECONDS', default: '120', pattern: '^[1-9][0-9]*$', description: 'How long a reply being sent is leased to one worker; after it, another run checks Gmail for the reply before sending it.' },
+  { name: 'REPLY_CAP_PER_CONTACT_PER_DAY', default: '20', pattern: '^[0-9]+$', description: 'Most replies sent to one contact in 24 hours; more are skipped (0: no replies).' },
+  { name: 'REPLY_CAP_PER_THREAD_PER_HOUR', default: '5', pattern: '^[0-9]+$', description: 'Most replies sent into one thread in an hour; more are skipped (0: no replies).' },
+  { name: 'MANUAL_REPLY_PAUSE_MINUTES', default: '1440', pattern: '^[0-9]+$', description: 'After the user writes to a contact by hand from Gmail, the assistant leaves that conversation alone for this long.' },
+  { name: 'PUBSUB_SUBSCRIPTION', default: '', pattern: '^projects/[^/]+/subscriptions/[^/]+$', description: 'Pub/Sub pull subscription (`projects/<project>/subscriptions/<name>`) that the worker reads Gmail notifications from, besides the push webhook. Empty: push only.' },
+  { name: 'SANDBOX_PUBSUB_PORT', default: '8085', pattern: '^[0-9]{1,5}$', description: "Port of the sandbox's gRPC Pub/Sub on 127.0.0.1, started by the web process when the sandbox is on and PUBSUB_SUBSCRIPTION is set (0 picks a free port)." },
+  { name: 'PUBSUB_API_ENDPOINT', default: (v) => (sandboxOn(v) && v.PUBSUB_SUBSCRIPTION ? `127.0.0.1:${v.SANDBOX_PUBSUB_PORT}` : ''), pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$', description: "host:port of the Pub/Sub API for pulling; empty: Google's. With the sandbox, its local gRPC Pub/Sub (plain text, loopback only)." },
 ];
 
 export class ConfigError extends Error {
@@ -227,10 +257,27 @@ export function loadConfig(env: Env = process.env): Config {
       apiKey: v.OPENAI_API_KEY!,
       model: v.OPENAI_MODEL!,
       timeoutMs: Number(v.LLM_TIMEOUT_MS),
+      maxRetries: Number(v.LLM_MAX_RETRIES),
       historyMessages: Number(v.LLM_HISTORY_MESSAGES),
     },
     worker: {
       concurrency: Number(v.WORKER_CONCURRENCY),
+      lockMs: Number(v.WORKER_LOCK_MS),
+    },
+    pipeline: {
+      reconcileIntervalSeconds: Number(v.RECONCILE_INTERVAL_SECONDS),
+      watchRenewIntervalHours: Number(v.WATCH_RENEW_INTERVAL_HOURS),
+      resyncMaxMessages: Number(v.RESYNC_MAX_MESSAGES),
+      gmailMaxRetries: Number(v.GMAIL_MAX_RETRIES),
+      replySendLeaseSeconds: Number(v.REPLY_SEND_LEASE_SECONDS),
+      replyCapPerContactPerDay: Number(v.REPLY_CAP_PER_CONTACT_PER_DAY),
+      replyCapPerThreadPerHour: Number(v.REPLY_CAP_PER_THREAD_PER_HOUR),
+      manualReplyPauseMinutes: Number(v.MANUAL_REPLY_PAUSE_MINUTES),
+    },
+    pubsub: {
+      subscription: v.PUBSUB_SUBSCRIPTION!,
+      apiEndpoint: v.PUBSUB_API_ENDPOINT!,
+      sandboxPort: Number(v.SANDBOX_PUBSUB_PORT),
     },
   };
 }
