@@ -20,6 +20,7 @@ import { createPushService } from '../services/gmail-push';
 import { createWatchService } from '../services/gmail-watch';
 import { createMailboxSyncService } from '../services/mailbox-sync';
 import { createRepliesService } from '../services/replies';
+import { createMetrics } from '../observability/metrics';
 
 /** Redis connection options that BullMQ workers need (blocking commands must not time out). */
 export function redisOptions(url: string) {
@@ -55,6 +56,12 @@ export function createContainer(config: Config, logger: Logger) {
   const gmailClients = createGmailClients(config, connections, logger);
   const audit = createAuditLog(db);
   const llm = createLlmClient(config.llm);
+  const metrics = createMetrics({
+    failingWatches: async () => {
+      const row = await db('gmail_connections').where({ status: 'ok' }).whereNotNull('watch_error').count<{ count: string }[]>({ count: '*' }).first();
+      return Number(row?.count ?? 0);
+    },
+  });
 
   const users = createUsersService({ db, connections, audit, newUsersSubscribed: config.sandboxEnabled });
   const services = {
@@ -72,6 +79,7 @@ export function createContainer(config: Config, logger: Logger) {
   return {
     config,
     logger,
+    metrics,
     db,
     redis,
     queues,
