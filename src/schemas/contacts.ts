@@ -1,8 +1,10 @@
 import { pageQueryProperties } from './common';
 
-const email = { type: 'string', format: 'email', minLength: 3, maxLength: 320 } as const;
-const name = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const descriptionAi = { type: 'string', maxLength: 20000 } as const;
+// RFC 5321 limits: 64 characters before the @, 254 in all.
+const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@]{1,64}@' } as const;
+// Shown in mail headers: printable text with at least one visible character.
+const name = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' } as const;
+const descriptionAi = { type: 'string', maxLength: 20000, pattern: '^[^\\u0000]*$' } as const;
 const isActive = { type: 'boolean' } as const;
 
 export const createContactBody = {

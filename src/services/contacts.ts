@@ -107,20 +107,22 @@ export function createContactsService(deps: ContactsDeps) {
       try {
         const row = await db.transaction(async (trx) => {
           const current = await findOwned(trx, userId, id, true);
+          // The stored id, not the one typed in the URL: it is bound into every ciphertext of the row.
+          const rowId = current.id;
           if (current.deleted_at) throw new ConflictError('contact_deleted', 'a deleted contact cannot be changed');
           const email = patch.email?.trim();
           const changes: Partial<Contact> = {
-            ...(sealColumns(cipher, 'contacts', id, { email, name: patch.name, description_ai: patch.description_ai }) as Partial<Contact>),
+            ...(sealColumns(cipher, 'contacts', rowId, { email, name: patch.name, description_ai: patch.description_ai }) as Partial<Contact>),
             updated_at: new Date(),
           };
           if (email !== undefined) changes.email_hash = blindIndex.ofEmail(email);
           if (patch.is_active !== undefined) changes.is_active = patch.is_active;
-          const updated = await Contact.query(trx).patchAndFetchById(id, changes);
+          const updated = await Contact.query(trx).patchAndFetchById(rowId, changes);
           if (patch.is_active === false && current.is_active) {
-            await trx('replies').where({ contact_id: id, status: 'pending' }).update({ status: 'cancelled', failure_reason: 'contact_deactivated', updated_at: new Date() });
+            await trx('replies').where({ contact_id: rowId, status: 'pending' }).update({ status: 'cancelled', failure_reason: 'contact_deactivated', updated_at: new Date() });
           }
           await audit(
-            { actorType: 'user', actorUserId: userId, action: 'contact.update', entityType: 'contact', entityId: id, metadata: { fields: Object.keys(patch).sort().join(','), is_active: updated.is_active } },
+            { actorType: 'user', actorUserId: userId, action: 'contact.update', entityType: 'contact', entityId: rowId, metadata: { fields: Object.keys(patch).sort().join(','), is_active: updated.is_active } },
             at,
             trx,
           );
@@ -137,11 +139,12 @@ export function createContactsService(deps: ContactsDeps) {
       await db.transaction(async (trx) => {
         const current = await findOwned(trx, userId, id, true);
         if (current.deleted_at) throw new NotFoundError('contact');
+        const rowId = current.id;
         const now = new Date();
-        await Contact.query(trx).patch({ deleted_at: now, is_active: false, updated_at: now }).where({ id });
-        await trx('active_conversations').where({ contact_id: id, user_id: userId }).delete();
-        await trx('replies').where({ contact_id: id, status: 'pending' }).update({ status: 'cancelled', failure_reason: 'contact_deleted', updated_at: now });
-        await audit({ actorType: 'user', actorUserId: userId, action: 'contact.delete', entityType: 'contact', entityId: id }, at, trx);
+        await Contact.query(trx).patch({ deleted_at: now, is_active: false, updated_at: now }).where({ id: rowId });
+        await trx('active_conversations').where({ contact_id: rowId, user_id: userId }).delete();
+        await trx('replies').where({ contact_id: rowId, status: 'pending' }).update({ status: 'cancelled', failure_reason: 'contact_deleted', updated_at: now });
+        await audit({ actorType: 'user', actorUserId: userId, action: 'contact.delete', entityType: 'contact', entityId: rowId }, at, trx);
       });
     },
   };

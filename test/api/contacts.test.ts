@@ -149,6 +149,46 @@ describe('contacts API', () => {
     expect((await alice.get<ContactBody>(`/api/contacts/${mine.id}`)).body.name).to.equal('Mine');
   });
 
+  it('takes an upper-case id as the same contact and keeps its fields readable', async () => {
+    const created = (await create(alice, { email: uniqueEmail('upper'), name: 'Upper', description_ai: 'v1' })).body;
+    const upper = created.id.toUpperCase();
+    const patched = await alice.patch<ContactBody>(`/api/contacts/${upper}`, { name: 'Upper 2', description_ai: 'v2' });
+    expect(patched.status).to.equal(200);
+    expect(patched.body).to.include({ id: created.id, name: 'Upper 2', description_ai: 'v2' });
+    expect((await alice.get<ContactBody>(`/api/contacts/${created.id}`)).body).to.include({ name: 'Upper 2', description_ai: 'v2' });
+    expect((await alice.get<ContactBody>(`/api/contacts/${upper}`)).body.id).to.equal(created.id);
+    expect((await alice.get('/api/contacts?limit=200')).status).to.equal(200);
+    expect((await alice.delete(`/api/contacts/${upper}`)).status).to.equal(204);
+    expect((await alice.get('/api/contacts?include_deleted=true&limit=200')).status).to.equal(200);
+  });
+
+  it('refuses blank or control-character names and over-long addresses', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ email: uniqueEmail(), name: '   ' }, 'body.name'],
+      [{ email: uniqueEmail(), name: 'Line\r\nBcc: x@y.z' }, 'body.name'],
+      [{ email: uniqueEmail(), name: 'Nul\u0000' }, 'body.name'],
+      [{ email: uniqueEmail(), name: 'X', description_ai: 'nul \u0000 inside' }, 'body.description_ai'],
+      [{ email: `${'a'.repeat(65)}@example.org`, name: 'X' }, 'body.email'],
+      [{ email: `a@${'b'.repeat(250)}.org`, name: 'X' }, 'body.email'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await alice.post<ErrorBody>('/api/contacts', body);
+      expect(res.status, JSON.stringify(body)).to.equal(400);
+      expect(res.body.error.details.map((d) => d.path)).to.include(path);
+    }
+    const multiline = await create(alice, { email: uniqueEmail('ml'), name: 'Émile Zola', description_ai: 'Line one.\nLine two.' });
+    expect(multiline.status).to.equal(201);
+  });
+
+  it('answers a JSON body that is not an object with 400 naming it, not as malformed', async () => {
+    for (const body of ['null', '"text"', '42']) {
+      const res = await alice.request<ErrorBody>('POST', '/api/contacts', { body, headers: { 'content-type': 'application/json' } });
+      expect(res.status, body).to.equal(400);
+      expect(res.body.error.code, body).to.equal('validation_failed');
+      expect(res.body.error.details[0]!.path).to.equal('body');
+    }
+  });
+
   it('answers an invalid id with 400', async () => {
     const res = await alice.get<ErrorBody>('/api/contacts/not-a-uuid');
     expect(res.status).to.equal(400);

@@ -131,6 +131,18 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
     });
   }
 
+  it('logs why a push token was refused without any part of the token', async () => {
+    const bogus = 'abc.def';
+    const expired = system.sandbox!.signToken(claims({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }));
+    const before = system.logLines.length;
+    for (const token of [bogus, expired]) expect((await push(envelope({ emailAddress: userEmail, historyId: 42 }), token)).status).to.equal(401);
+    const lines = system.logLines.slice(before).join('');
+    expect(lines).to.contain('push refused');
+    expect(lines).to.not.contain(bogus);
+    for (const segment of expired.split('.')) expect(lines).to.not.contain(segment.slice(0, 24));
+    expect(lines).to.not.contain('gserviceaccount.com');
+  });
+
   it('refuses an oversized body with 413', async () => {
     const big = JSON.stringify({ message: { data: 'A'.repeat(100_000) } });
     const res = await push(big, system.sandbox!.signToken(claims()));

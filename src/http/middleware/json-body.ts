@@ -24,9 +24,12 @@ export function jsonBody(limit: string): Koa.Middleware {
     extendTypes: { json: ['application/json', 'application/*+json'] },
     jsonLimit: limit,
     encoding: 'utf-8',
+    // Any JSON value parses; routes then say what they expected ("must be a JSON object").
+    jsonStrict: false,
     onError(err) {
       const e = err as { status?: number; type?: string };
       if (e.status === 413 || e.type === 'entity.too.large') throw new PayloadTooLargeError(limit);
+      if (e.status === 415 || e.type === 'encoding.unsupported') throw new AppError(415, 'unsupported_media_type', 'send the body as application/json without a content encoding');
       throw new MalformedJsonError();
     },
   });

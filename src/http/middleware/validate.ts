@@ -8,6 +8,8 @@ import { ValidationError, type ErrorDetail } from '../../errors';
 const bodyAjv = addFormats(new Ajv({ allErrors: true, strict: true, useDefaults: false }));
 const textAjv = addFormats(new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true }));
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface InputSchemas {
   params?: object;
   query?: object;
@@ -55,6 +57,10 @@ export function validate(schemas: InputSchemas): Koa.Middleware {
         const problems = details(where, fn.errors);
         throw new ValidationError(`invalid ${where}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
       }
+    }
+    // UUIDs are case-insensitive on input; the rest of the code sees the canonical lower-case form.
+    for (const [key, value] of Object.entries(input.params)) {
+      if (typeof value === 'string' && UUID.test(value)) input.params[key] = value.toLowerCase();
     }
     ctx.state.input = input;
     await next();
