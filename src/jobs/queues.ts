@@ -1,22 +1,38 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type JobPayloads, type QueueName } from './registry';
+import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type JobPayloads, type MaintenanceTask, type QueueName } from './registry';
 
 /** What services may ask of the queues; they never see BullMQ types. */
 export interface JobProducer {
   enqueueMailboxSync(payload: JobPayloads['mailbox-sync']): Promise<void>;
+  enqueueMailboxSyncs(userIds: string[], trigger: JobPayloads['mailbox-sync']['trigger']): Promise<void>;
   enqueueReply(payload: JobPayloads['reply']): Promise<void>;
+  /** Queues a reply again whose job is missing or finished while its row still waits (Redis lost, job failed for good). */
+  requeueReply(replyId: string): Promise<boolean>;
   enqueueWatch(payload: JobPayloads['gmail-watch']): Promise<void>;
+  /** Removes what waits in the queues for a user who is being deleted. */
+  removeUserJobs(userId: string, replyIds: string[]): Promise<void>;
+}
+
+export interface SchedulerIntervals {
+  reconcileMs: number;
+  renewWatchesMs: number;
 }
 
 export interface Queues extends JobProducer {
   all: Queue[];
   byName: Record<QueueName, Queue>;
+  /** Creates or updates the periodic jobs (idempotent; called again after Redis lost its data). */
+  ensureSchedulers(intervals: SchedulerIntervals): Promise<void>;
   close(): Promise<void>;
 }
 
 export function bullPrefix(redisPrefix: string): string {
   return `${redisPrefix}:bull`;
 }
+
+const syncDeduplicationId = (userId: string) => `sync-${userId}`;
+const replyJobId = (replyId: string) => `reply-${replyId}`;
+const watchDeduplicationId = (userId: string) => `watch-${userId}`;
 
 export function createQueues(connection: ConnectionOptions, redisPrefix: string): Queues {
   const prefix = bullPrefix(redisPrefix);
@@ -25,24 +41,65 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
   const sync = make(QUEUE_NAMES.mailboxSync);
   const reply = make(QUEUE_NAMES.reply);
   const watch = make(QUEUE_NAMES.gmailWatch);
-  const byName = { 'mailbox-sync': sync, reply, 'gmail-watch': watch } as unknown as Record<QueueName, Queue>;
+  const maintenance = make(QUEUE_NAMES.maintenance);
+  const all = [sync, reply, watch, maintenance] as unknown as Queue[];
+  const byName = { 'mailbox-sync': sync, reply, 'gmail-watch': watch, maintenance } as unknown as Record<QueueName, Queue>;
+
+  // One sync per user at a time: while one waits, more pushes are the same job; while one runs,
+  // they coalesce into exactly one more run after it (which starts from the cursor it leaves).
+  const syncOptions = (userId: string) => ({ deduplication: { id: syncDeduplicationId(userId), keepLastIfActive: true } });
+
+  const schedule = (task: MaintenanceTask, every: number) =>
+    maintenance.upsertJobScheduler(task, { every }, { name: task, data: { task }, opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } });
 
   return {
-    all: [sync, reply, watch] as unknown as Queue[],
+    all,
     byName,
     async enqueueMailboxSync(payload) {
-      // One sync per user at a time; pushes that arrive while one runs coalesce into one more run.
-      await sync.add('sync', payload, { deduplication: { id: `sync-${payload.userId}`, keepLastIfActive: true } });
+      await sync.add('sync', payload, syncOptions(payload.userId));
+    },
+    async enqueueMailboxSyncs(userIds, trigger) {
+      if (userIds.length === 0) return;
+      await sync.addBulk(userIds.map((userId) => ({ name: 'sync', data: { userId, trigger }, opts: syncOptions(userId) })));
     },
     async enqueueReply(payload) {
       // The job id makes enqueueing the same reply twice a no-op.
-      await reply.add('reply', payload, { jobId: `reply-${payload.replyId}` });
+      await reply.add('reply', payload, { jobId: replyJobId(payload.replyId) });
+    },
+    async requeueReply(replyId) {
+      const existing = await reply.getJob(replyJobId(replyId));
+      if (existing) {
+        const state = await existing.getState();
+        if (state === 'failed') {
+          await existing.retry('failed');
+          return true;
+        }
+        if (state !== 'completed' && state !== 'unknown') return false; // waiting, active or delayed: it will run
+        await existing.remove();
+      }
+      await reply.add('reply', { replyId }, { jobId: replyJobId(replyId) });
+      return true;
     },
     async enqueueWatch(payload) {
-      await watch.add('watch', payload, { deduplication: { id: `watch-${payload.userId}` } });
+      await watch.add('watch', payload, { deduplication: { id: watchDeduplicationId(payload.userId) } });
+    },
+    async removeUserJobs(userId, replyIds) {
+      const removals: Array<Promise<unknown>> = replyIds.map((id) => reply.remove(replyJobId(id)));
+      for (const [queue, dedup] of [[sync, syncDeduplicationId(userId)], [watch, watchDeduplicationId(userId)]] as const) {
+        removals.push(
+          (async () => {
+            const jobId = await queue.getDeduplicationJobId(dedup);
+            if (jobId) await queue.remove(jobId);
+          })(),
+        );
+      }
+      await Promise.all(removals);
+    },
+    async ensureSchedulers(intervals) {
+      await Promise.all([schedule('reconcile', intervals.reconcileMs), schedule('renew-watches', intervals.renewWatchesMs)]);
     },
     async close() {
-      await Promise.all([sync.close(), reply.close(), watch.close()]);
+      await Promise.all(all.map((q) => q.close()));
     },
   };
 }

@@ -6,14 +6,18 @@ export const QUEUE_NAMES = {
   mailboxSync: 'mailbox-sync',
   reply: 'reply',
   gmailWatch: 'gmail-watch',
+  maintenance: 'maintenance',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
+export type MaintenanceTask = 'reconcile' | 'renew-watches';
+
 export interface JobPayloads {
-  'mailbox-sync': { userId: string; trigger: 'push' | 'sign-in' | 'reconcile' | 'manual'; requestId?: string };
+  'mailbox-sync': { userId: string; trigger: 'push' | 'pull' | 'sign-in' | 'reconcile' | 'manual'; requestId?: string };
   reply: { replyId: string; requestId?: string };
   'gmail-watch': { userId: string };
+  maintenance: { task: MaintenanceTask };
 }
 
 export const DEFAULT_JOB_OPTIONS = {

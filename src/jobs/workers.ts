@@ -1,21 +1,25 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
 import type { Logger } from '../observability/logger';
-import { GmailNotConnectedError } from '../gmail/client';
+import { GmailNotConnectedError } from '../gmail/errors';
 import { bullPrefix } from './queues';
 import { QUEUE_NAMES, type QueueName } from './registry';
 import { mailboxSyncProcessor } from './processors/mailbox-sync';
 import { replyProcessor } from './processors/reply';
 import { gmailWatchProcessor } from './processors/gmail-watch';
+import { maintenanceProcessor } from './processors/maintenance';
 import type { MailboxSyncService } from '../services/mailbox-sync';
 import type { RepliesService } from '../services/replies';
 import type { WatchService } from '../services/gmail-watch';
+import type { MaintenanceService } from '../services/maintenance';
 
 export interface WorkerDeps {
   connection: ConnectionOptions;
   redisPrefix: string;
   concurrency: number;
+  /** Lock of a running job; a job whose worker died is taken up again after about this long. */
+  lockMs: number;
   logger: Logger;
-  services: { sync: MailboxSyncService; replies: RepliesService; watch: WatchService };
+  services: { sync: MailboxSyncService; replies: RepliesService; watch: WatchService; maintenance: MaintenanceService };
 }
 
 export interface Workers {
@@ -23,7 +27,7 @@ export interface Workers {
   close(): Promise<void>;
 }
 
-/** Errors that no retry can fix end the job at once. */
+/** Errors that no retry can fix end the job at once (the user must sign in again first). */
 function failFast<T>(processor: Processor<T>): Processor<T> {
   return async (job, token) => {
     try {
@@ -37,8 +41,16 @@ function failFast<T>(processor: Processor<T>): Processor<T> {
 
 export function startWorkers(deps: WorkerDeps): Workers {
   const prefix = bullPrefix(deps.redisPrefix);
-  const make = <T>(name: QueueName, processor: Processor<T>) => {
-    const worker = new Worker<T>(name, failFast(processor), { connection: deps.connection, prefix, concurrency: deps.concurrency });
+  const make = <T>(name: QueueName, processor: Processor<T>, concurrency = deps.concurrency) => {
+    const worker = new Worker<T>(name, failFast(processor), {
+      connection: deps.connection,
+      prefix,
+      concurrency,
+      lockDuration: deps.lockMs,
+      stalledInterval: deps.lockMs,
+      // A job interrupted by a crash is run again (our jobs are idempotent), a few times at most.
+      maxStalledCount: 3,
+    });
     const log = deps.logger.child({ queue: name });
     worker.on('completed', (job: Job<T>) => log.info({ jobId: job.id, ms: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : null, result: job.returnvalue }, 'job completed'));
     worker.on('failed', (job: Job<T> | undefined, err: Error) =>
@@ -51,6 +63,7 @@ export function startWorkers(deps: WorkerDeps): Workers {
     make(QUEUE_NAMES.mailboxSync, mailboxSyncProcessor(deps.services.sync) as Processor),
     make(QUEUE_NAMES.reply, replyProcessor(deps.services.replies) as Processor),
     make(QUEUE_NAMES.gmailWatch, gmailWatchProcessor(deps.services.watch) as Processor),
+    make(QUEUE_NAMES.maintenance, maintenanceProcessor(deps.services.maintenance) as Processor, 1),
   ];
   return {
     workers,

@@ -9,6 +9,8 @@ import { createQueues, type Queues } from '../jobs/queues';
 import { createOAuthClient } from '../gmail/oauth-client';
 import { createConnectionStore } from '../gmail/connections';
 import { createGmailClients } from '../gmail/client';
+import { createAccessTokens } from '../gmail/access-tokens';
+import { createGmailCaller } from '../gmail/retry';
 import { createPushVerifier } from '../gmail/push-auth';
 import { createLlmClient } from '../ai/llm';
 import { createAuditLog } from '../services/audit';
@@ -20,6 +22,8 @@ import { createPushService } from '../services/gmail-push';
 import { createWatchService } from '../services/gmail-watch';
 import { createMailboxSyncService } from '../services/mailbox-sync';
 import { createRepliesService } from '../services/replies';
+import { createMailRecorder } from '../services/mail-recorder';
+import { createMaintenanceService } from '../services/maintenance';
 import { createMetrics } from '../observability/metrics';
 
 /** Redis connection options that BullMQ workers need (blocking commands must not time out). */
@@ -53,7 +57,6 @@ export function createContainer(config: Config, logger: Logger) {
   const blindIndex = new BlindIndex(config.blindIndexKey);
   const oauthClient = createOAuthClient(config);
   const connections = createConnectionStore(db, cipher);
-  const gmailClients = createGmailClients(config, connections, logger);
   const audit = createAuditLog(db);
   const llm = createLlmClient(config.llm);
   const metrics = createMetrics({
@@ -62,17 +65,42 @@ export function createContainer(config: Config, logger: Logger) {
       return Number(row?.count ?? 0);
     },
   });
+  const gmailLogger = logger.child({ component: 'gmail' });
+  const gmailClients = createGmailClients({
+    config,
+    tokens: createAccessTokens({ connections, newOAuthClient: () => createOAuthClient(config), redis, keyPrefix: config.redisPrefix, logger: gmailLogger }),
+    call: createGmailCaller({ maxRetries: config.pipeline.gmailMaxRetries }, metrics, gmailLogger),
+  });
 
   const users = createUsersService({ db, connections, audit, newUsersSubscribed: config.sandboxEnabled });
+  const watch = createWatchService({ db, gmailClients, topicName: config.google.pubsubTopic, logger, metrics });
+  const recorder = createMailRecorder({ db, cipher, blindIndex, audit, logger, manualReplyPauseMinutes: config.pipeline.manualReplyPauseMinutes });
+  const sync = createMailboxSyncService({ db, gmailClients, recorder, jobs: queues, logger, metrics, resyncMaxMessages: config.pipeline.resyncMaxMessages });
+  const replies = createRepliesService({
+    db,
+    cipher,
+    gmailClients,
+    llm,
+    audit,
+    logger,
+    metrics,
+    historyMessages: config.llm.historyMessages,
+    limits: {
+      sendLeaseSeconds: config.pipeline.replySendLeaseSeconds,
+      perContactPerDay: config.pipeline.replyCapPerContactPerDay,
+      perThreadPerHour: config.pipeline.replyCapPerThreadPerHour,
+    },
+  });
   const services = {
     users,
     contacts: createContactsService({ db, cipher, blindIndex, audit }),
     history: createMessageHistoryService({ db, cipher }),
     conversations: createConversationsService({ db, cipher }),
     push: createPushService({ users, jobs: queues }),
-    watch: createWatchService({ db, gmailClients, topicName: config.google.pubsubTopic, logger }),
-    sync: createMailboxSyncService({ db, cipher, blindIndex, gmailClients, jobs: queues, audit, logger }),
-    replies: createRepliesService({ db, cipher, gmailClients, llm, audit, logger, historyMessages: config.llm.historyMessages }),
+    watch,
+    sync,
+    replies,
+    maintenance: createMaintenanceService({ sync, replies, watch, jobs: queues, logger }),
   };
   const verifyPush = createPushVerifier(oauthClient, { audience: config.google.pushAudience, serviceAccount: config.google.pushServiceAccount });
 

@@ -7,6 +7,7 @@ import { bullBoardMiddleware } from '../http/bull-board';
 import { startWorkers, type Workers } from '../jobs/workers';
 import { createSandbox, type Sandbox } from '../sandbox';
 import { createContainer, redisOptions, type Container } from './container';
+import { createSignInFollowUp } from '../services/sign-in-follow-up';
 
 export interface SystemOptions {
   config: Config;
@@ -70,29 +71,30 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       healthChecks: container.healthChecks,
       sandboxMiddleware: sandbox?.middleware,
       bullBoard: bullBoardMiddleware(container.queues.all),
-      async afterSignIn(userId) {
-        try {
-          await services.watch.startWatch(userId);
-        } catch (err) {
-          logger.warn({ userId, err: { message: (err as Error).message } }, 'watch at sign-in failed; queued for retry');
-          await container.queues.enqueueWatch({ userId });
-        }
-      },
+      afterSignIn: createSignInFollowUp({ watch: services.watch, replies: services.replies, jobs: container.queues, logger }),
     });
     server = opts.server ?? http.createServer();
     server.on('request', app.callback());
     if (!server.listening) await listen(server, config.port, opts.host);
   }
 
-  const workers = opts.worker
-    ? startWorkers({
-        connection: redisOptions(config.redisUrl),
-        redisPrefix: config.redisPrefix,
-        concurrency: config.worker.concurrency,
-        logger,
-        services: { sync: services.sync, replies: services.replies, watch: services.watch },
-      })
-    : null;
+  let workers: Workers | null = null;
+  if (opts.worker) {
+    workers = startWorkers({
+      connection: redisOptions(config.redisUrl),
+      redisPrefix: config.redisPrefix,
+      concurrency: config.worker.concurrency,
+      lockMs: config.worker.lockMs,
+      logger,
+      services: { sync: services.sync, replies: services.replies, watch: services.watch, maintenance: services.maintenance },
+    });
+    const intervals = { reconcileMs: config.pipeline.reconcileIntervalSeconds * 1000, renewWatchesMs: config.pipeline.watchRenewIntervalHours * 3600_000 };
+    const ensureSchedulers = () =>
+      container.queues.ensureSchedulers(intervals).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'could not write the job schedulers; will retry on reconnect'));
+    await ensureSchedulers();
+    // A Redis that restarted without persistence comes back empty: write the schedulers again.
+    container.redis.on('ready', () => void ensureSchedulers());
+  }
 
   const address = server?.address() as AddressInfo | null;
   const url = address ? `http://127.0.0.1:${address.port}` : config.publicUrl;

@@ -1,3 +1,5 @@
+import { GMAIL_QUOTA_UNITS, type GmailMethod } from '../gmail/quota-units';
+
 /**
  * Gmail quota accounting per mailbox. Units per method are Google's published costs
  * (https://developers.google.com/gmail/api/reference/quota). Gmail also enforces a per-user limit
@@ -5,21 +7,9 @@
  * as Gmail does.
  */
 
-export const QUOTA_UNITS = {
-  'getProfile': 1,
-  'watch': 100,
-  'stop': 50,
-  'history.list': 2,
-  'messages.list': 5,
-  'messages.get': 5,
-  'messages.send': 100,
-  'messages.modify': 5,
-  'messages.attachments.get': 5,
-  'threads.get': 10,
-  'labels.list': 1,
-} as const;
-
-export type GmailMethod = keyof typeof QUOTA_UNITS;
+// The sandbox charges what Gmail charges: the product's own table of Google's published costs.
+export const QUOTA_UNITS = GMAIL_QUOTA_UNITS;
+export type { GmailMethod };
 
 export const PER_USER_UNITS_PER_MINUTE = 15_000;
 const WINDOW_MS = 60_000;

@@ -1,208 +1,219 @@
 import type { Knex } from 'knex';
-import { Contact, GmailConnection, User } from '../db/models';
-import { newId } from '../db/ids';
-import { sealColumns } from '../db/encrypted-columns';
-import type { FieldCipher } from '../crypto/field-cipher';
-import { normalizeEmail, type BlindIndex } from '../crypto/blind-index';
-import type { Gmail, GmailClients } from '../gmail/client';
+import { GmailConnection, User } from '../db/models';
+import type { GmailClients, GmailMailbox, RawMessage } from '../gmail/client';
+import { httpStatusOf } from '../gmail/errors';
 import { parseMail, type ParsedMail } from '../gmail/mime-parse';
-import { detectAutomatedMail } from '../gmail/automated-mail';
 import type { JobProducer } from '../jobs/queues';
 import type { Logger } from '../observability/logger';
-import type { AuditContext, AuditLog } from './audit';
-import { touchConversation } from './conversations';
+import type { Metrics } from '../observability/metrics';
+import type { AuditContext } from './audit';
+import type { MailRecorder, RecordOutcome } from './mail-recorder';
 
 export interface MailboxSyncDeps {
   db: Knex;
-  cipher: FieldCipher;
-  blindIndex: BlindIndex;
   gmailClients: GmailClients;
+  recorder: MailRecorder;
   jobs: JobProducer;
-  audit: AuditLog;
   logger: Logger;
+  metrics: Metrics;
+  /** At most this many inbox messages are read again after the history expired. */
+  resyncMaxMessages: number;
+  /** Waits before each new try of a messages.get that answered 404 (Gmail can list a message before it serves it). */
+  missingMessageRetryDelaysMs?: number[];
 }
 
 export interface SyncResult {
+  mode: 'skipped' | 'initial' | 'history' | 'resync';
   listed: number;
   recorded: number;
   repliesQueued: number;
   ignored: number;
+  gone: number;
   cursor: string | null;
 }
 
-/** Labels of mail that is never an incoming message from a contact. */
-const NOT_INCOMING = new Set(['SENT', 'DRAFT', 'SPAM', 'TRASH', 'CHAT']);
+/** Labels of mail that is neither from a contact nor written by the user to one. */
+const NEVER_PROCESSED = new Set(['DRAFT', 'SPAM', 'TRASH', 'CHAT']);
 
 interface ListedMessage {
   id: string;
-  threadId: string;
+  labelIds: string[] | null;
 }
 
-function gmailStatus(err: unknown): number | undefined {
-  const e = err as { status?: number; code?: number | string; response?: { status?: number } };
-  return e.response?.status ?? e.status ?? (typeof e.code === 'number' ? e.code : undefined);
-}
+class HistoryExpiredError extends Error {}
 
-export class HistoryExpiredError extends Error {}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Walks the Gmail history of one mailbox from the stored cursor, records every new mail from a live
- * contact exactly once as 'received', refreshes the conversation and queues a reply when the
- * contact and the subscription are active. The cursor moves forward only after all the messages it
- * covers are recorded, so a crash means the next run does the same work again, idempotently.
+ * Brings one mailbox up to date: walks the Gmail history from the stored cursor (or, when Gmail
+ * no longer has it, reads the inbox again since the last processed mail), records each new mail
+ * from or to a live contact exactly once, queues the replies owed, and only then moves the cursor
+ * forward. A crash anywhere means the next run does the same work again, idempotently.
  */
 export function createMailboxSyncService(deps: MailboxSyncDeps) {
-  const { db, cipher, blindIndex, gmailClients, jobs, audit, logger } = deps;
+  const { db, gmailClients, recorder, jobs, logger, metrics } = deps;
+  const retryDelays = deps.missingMessageRetryDelaysMs ?? [300, 1000];
 
-  async function listNewMessages(gmail: Gmail, cursor: string): Promise<{ messages: ListedMessage[]; historyId: string }> {
+  async function listHistory(gmail: GmailMailbox, cursor: string): Promise<{ messages: ListedMessage[]; historyId: string }> {
     const seen = new Set<string>();
     const messages: ListedMessage[] = [];
     let pageToken: string | undefined;
     let historyId = cursor;
     do {
-      let data;
+      let page;
       try {
-        ({ data } = await gmail.users.history.list({ userId: 'me', startHistoryId: cursor, historyTypes: ['messageAdded'], maxResults: 500, pageToken }));
+        page = await gmail.listHistory(cursor, pageToken);
       } catch (err) {
-        if (gmailStatus(err) === 404) throw new HistoryExpiredError(`history ${cursor} is no longer available`);
+        if (httpStatusOf(err) === 404) throw new HistoryExpiredError();
         throw err;
       }
-      for (const record of data.history ?? []) {
+      for (const record of page.history ?? []) {
         for (const added of record.messagesAdded ?? []) {
           const m = added.message;
           if (!m?.id || seen.has(m.id)) continue;
           seen.add(m.id);
-          if ((m.labelIds ?? []).some((l) => NOT_INCOMING.has(l))) continue;
-          messages.push({ id: m.id, threadId: m.threadId ?? m.id });
+          const labels = m.labelIds ?? [];
+          if (labels.some((l) => NEVER_PROCESSED.has(l))) continue;
+          messages.push({ id: m.id, labelIds: labels });
         }
       }
-      if (data.historyId) historyId = String(data.historyId);
-      pageToken = data.nextPageToken ?? undefined;
+      if (page.historyId) historyId = String(page.historyId);
+      pageToken = page.nextPageToken ?? undefined;
     } while (pageToken);
     return { messages, historyId };
   }
 
-  async function alreadyRecorded(userId: string, ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await db('message_history').where('user_id', userId).whereIn('gmail_message_id', ids).select('gmail_message_id');
-    return new Set(rows.map((r: { gmail_message_id: string }) => r.gmail_message_id));
+  /** The inbox since `since`, oldest first, at most resyncMaxMessages. */
+  async function listInboxSince(gmail: GmailMailbox, since: Date): Promise<ListedMessage[]> {
+    // after: takes seconds; a minute of margin, as Gmail rounds; what is recorded already is skipped.
+    const q = `in:inbox after:${Math.max(0, Math.floor(since.getTime() / 1000) - 60)}`;
+    const ids: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await gmail.listMessages(q, pageToken, Math.min(500, deps.resyncMaxMessages));
+      for (const m of page.messages ?? []) if (m.id && ids.length < deps.resyncMaxMessages) ids.push(m.id);
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken && ids.length < deps.resyncMaxMessages);
+    return ids.reverse().map((id) => ({ id, labelIds: null }));
   }
 
-  async function fetchParsed(gmail: Gmail, id: string): Promise<{ mail: ParsedMail; internalDate: Date; threadId: string } | null> {
-    try {
-      const { data } = await gmail.users.messages.get({ userId: 'me', id, format: 'raw' });
-      const raw = Buffer.from(data.raw ?? '', 'base64url');
-      const internal = Number(data.internalDate);
-      return { mail: await parseMail(raw), internalDate: Number.isFinite(internal) ? new Date(internal) : new Date(), threadId: data.threadId ?? id };
-    } catch (err) {
-      // Listed but gone (deleted between the notification and now): nothing to answer.
-      if (gmailStatus(err) === 404) return null;
-      throw err;
+  async function alreadyKnown(userId: string, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const [recorded, replies] = await Promise.all([
+      db('message_history').where('user_id', userId).whereIn('gmail_message_id', ids).pluck('gmail_message_id'),
+      db('replies').where('user_id', userId).whereIn('gmail_message_id', ids).pluck('gmail_message_id'),
+    ]);
+    return new Set<string>([...recorded, ...replies]);
+  }
+
+  /** messages.get, tried again briefly on 404; null when the message stays gone (deleted meanwhile). */
+  async function fetchMessage(gmail: GmailMailbox, id: string): Promise<RawMessage | null> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await gmail.getRawMessage(id);
+      } catch (err) {
+        if (httpStatusOf(err) !== 404) throw err;
+        const delay = retryDelays[attempt];
+        if (delay === undefined) return null;
+        await sleep(delay);
+      }
     }
   }
 
-  async function recordIncoming(user: User, contact: Contact, gmailId: string, fetched: { mail: ParsedMail; internalDate: Date; threadId: string }, at: AuditContext): Promise<'recorded' | 'replying' | 'duplicate'> {
-    const { mail } = fetched;
-    const automated = detectAutomatedMail(mail);
-    const replyId = await db.transaction(async (trx) => {
-      const id = newId();
-      const inserted = await trx('message_history')
-        .insert({
-          id,
-          user_id: user.id,
-          contact_id: contact.id,
-          message_direction: 'received',
-          ...sealColumns(cipher, 'message_history', id, { message_text: mail.text, subject: mail.subject }),
-          timestamp: fetched.internalDate,
-          gmail_message_id: gmailId,
-          gmail_thread_id: fetched.threadId,
-          rfc822_message_id: mail.messageId,
-          rfc822_references: mail.references,
-        })
-        .onConflict(['user_id', 'gmail_message_id'])
-        .ignore()
-        .returning('id');
-      if (inserted.length === 0) return 'duplicate' as const;
-      await touchConversation(trx, { userId: user.id, contactId: contact.id, messageId: id, at: fetched.internalDate });
-      await audit({ actorType: 'system', subjectUserId: user.id, action: 'message.received', entityType: 'message', entityId: id, metadata: { contact_id: contact.id } }, at, trx);
-
-      const skipReason = automated.automated
-        ? `automated:${automated.reason}`
-        : !contact.is_active
-          ? 'contact_inactive'
-          : !user.is_subscription_active
-            ? 'subscription_inactive'
-            : null;
-      if (skipReason) {
-        await audit({ actorType: 'system', subjectUserId: user.id, action: 'reply.skipped', entityType: 'message', entityId: id, metadata: { reason: skipReason } }, at, trx);
-        logger.info({ userId: user.id, messageId: id, reason: skipReason }, 'no reply');
-        return null;
+  async function processMessages(user: User, gmail: GmailMailbox, listed: ListedMessage[], at: AuditContext, result: SyncResult): Promise<void> {
+    const known = await alreadyKnown(user.id, listed.map((m) => m.id));
+    const replies: string[] = [];
+    for (const item of listed) {
+      if (known.has(item.id)) continue;
+      const message = await fetchMessage(gmail, item.id);
+      if (!message) {
+        result.gone += 1;
+        metrics.messagesSkipped.inc({ reason: 'gone' });
+        logger.warn({ userId: user.id, gmailMessageId: item.id }, 'listed message not found in Gmail; skipped');
+        continue;
       }
-      const reply = newId();
-      await trx('replies').insert({ id: reply, user_id: user.id, contact_id: contact.id, source_message_id: id, status: 'pending' });
-      return reply;
-    });
-    if (replyId === 'duplicate') return 'duplicate';
-    if (!replyId) return 'recorded';
-    await jobs.enqueueReply({ replyId, requestId: at.requestId });
-    return 'replying';
+      const labels = item.labelIds ?? message.labelIds;
+      if (labels.some((l) => NEVER_PROCESSED.has(l))) {
+        result.ignored += 1;
+        continue;
+      }
+      let mail: ParsedMail;
+      try {
+        mail = await parseMail(message.raw);
+      } catch (err) {
+        result.ignored += 1;
+        logger.warn({ userId: user.id, gmailMessageId: item.id, err: { name: (err as Error).name } }, 'message could not be parsed; skipped');
+        continue;
+      }
+      const outcome: RecordOutcome = labels.includes('SENT')
+        ? await recorder.recordSentByUser(user, message, mail, at)
+        : await recorder.recordIncoming(user, message, mail, at);
+      if (outcome.kind === 'ignored') result.ignored += 1;
+      if (outcome.kind === 'recorded' || outcome.kind === 'reply_pending') result.recorded += 1;
+      if (outcome.kind === 'reply_pending') replies.push(outcome.replyId);
+    }
+    // Queued once the whole batch is recorded, so mail the user answered by hand in the same batch
+    // has its pending reply cancelled first. A crash before this leaves pending rows that the
+    // periodic reconcile queues.
+    for (const replyId of replies) await jobs.enqueueReply({ replyId, requestId: at.requestId });
+    result.repliesQueued += replies.length;
+  }
+
+  async function advanceCursor(userId: string, historyId: string): Promise<void> {
+    // Forward only: a slower concurrent run can never move the cursor back.
+    await db('gmail_connections')
+      .where({ user_id: userId })
+      .update({ history_id: db.raw('GREATEST(COALESCE(history_id, 0), ?::numeric)', [historyId]), last_synced_at: new Date(), updated_at: new Date() });
+  }
+
+  async function resyncFloor(userId: string, connection: GmailConnection): Promise<Date> {
+    const last = await db('message_history').where({ user_id: userId, message_direction: 'received' }).max<{ max: Date | null }>('timestamp as max').first();
+    return last?.max ?? connection.last_synced_at ?? connection.created_at;
   }
 
   return {
     async syncMailbox(userId: string, at: AuditContext): Promise<SyncResult> {
-      const result: SyncResult = { listed: 0, recorded: 0, repliesQueued: 0, ignored: 0, cursor: null };
-      const user = await User.query(db).findById(userId);
-      const connection = await GmailConnection.query(db).findById(userId);
+      const result: SyncResult = { mode: 'skipped', listed: 0, recorded: 0, repliesQueued: 0, ignored: 0, gone: 0, cursor: null };
+      const [user, connection] = await Promise.all([User.query(db).findById(userId), GmailConnection.query(db).findById(userId)]);
       if (!user || !connection || connection.status !== 'ok') return result;
       const gmail = await gmailClients.forUser(userId);
 
       if (!connection.history_id) {
-        const { data } = await gmail.users.getProfile({ userId: 'me' });
-        await db('gmail_connections').where({ user_id: userId }).update({ history_id: String(data.historyId), updated_at: new Date() });
-        result.cursor = String(data.historyId);
-        return result;
+        const { historyId } = await gmail.getProfile();
+        await advanceCursor(userId, historyId);
+        return { ...result, mode: 'initial', cursor: historyId };
       }
 
-      let listing;
       try {
-        listing = await listNewMessages(gmail, connection.history_id);
+        const listing = await listHistory(gmail, connection.history_id);
+        result.mode = 'history';
+        result.listed = listing.messages.length;
+        await processMessages(user, gmail, listing.messages, at, result);
+        await advanceCursor(userId, listing.historyId);
+        result.cursor = listing.historyId;
+        return result;
       } catch (err) {
         if (!(err instanceof HistoryExpiredError)) throw err;
-        // Bounded resync comes with the pipeline hardening; for now start again from Gmail's present.
-        const { data } = await gmail.users.getProfile({ userId: 'me' });
-        logger.warn({ userId, event: 'history_expired' }, 'gmail history expired; cursor reset to the current historyId');
-        await db('gmail_connections').where({ user_id: userId }).update({ history_id: String(data.historyId), updated_at: new Date() });
-        result.cursor = String(data.historyId);
-        return result;
-      }
-      result.listed = listing.messages.length;
-      const recorded = await alreadyRecorded(userId, listing.messages.map((m) => m.id));
-      const userAddress = normalizeEmail(user.email);
-
-      for (const listed of listing.messages) {
-        if (recorded.has(listed.id)) continue;
-        const fetched = await fetchParsed(gmail, listed.id);
-        const sender = fetched?.mail.from?.address;
-        if (!fetched || !sender || normalizeEmail(sender) === userAddress) {
-          result.ignored += 1;
-          continue;
-        }
-        const contact = await Contact.query(db).where({ user_id: userId, email_hash: blindIndex.ofEmail(sender) }).whereNull('deleted_at').first();
-        if (!contact) {
-          result.ignored += 1;
-          continue;
-        }
-        const outcome = await recordIncoming(user, contact, listed.id, fetched, at);
-        if (outcome !== 'duplicate') result.recorded += 1;
-        if (outcome === 'replying') result.repliesQueued += 1;
       }
 
-      // Forward only: a slower concurrent run can never move the cursor back.
-      await db('gmail_connections')
-        .where({ user_id: userId })
-        .update({ history_id: db.raw('GREATEST(COALESCE(history_id, 0), ?::numeric)', [listing.historyId]), updated_at: new Date() });
-      result.cursor = listing.historyId;
+      // Gmail no longer keeps the history since the cursor. Take its present historyId first, so
+      // that mail arriving during the resync is in the history walked next time.
+      const { historyId } = await gmail.getProfile();
+      const since = await resyncFloor(userId, connection);
+      metrics.historyResyncs.inc();
+      logger.warn({ userId, event: 'history_expired', since: since.toISOString() }, 'gmail history expired: resyncing the inbox since the last processed mail');
+      const listed = await listInboxSince(gmail, since);
+      result.mode = 'resync';
+      result.listed = listed.length;
+      await processMessages(user, gmail, listed, at, result);
+      await advanceCursor(userId, historyId);
+      result.cursor = historyId;
       return result;
+    },
+
+    /** Mailboxes the periodic reconcile syncs. */
+    async connectedUserIds(): Promise<string[]> {
+      return db('gmail_connections').where({ status: 'ok' }).whereNotNull('history_id').pluck('user_id');
     },
   };
 }

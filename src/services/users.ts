@@ -27,7 +27,16 @@ export interface MeView {
   gmail: {
     status: 'ok' | 'needs_reconsent' | 'not_connected';
     watch_expires_at: string | null;
+    /** active: Gmail publishes new mail; failing: the last watch or renewal failed (watch_error says why); expired; none. */
+    watch_status: 'active' | 'failing' | 'expired' | 'none';
+    watch_error: string | null;
   };
+}
+
+function watchStatus(connection: GmailConnection | undefined): MeView['gmail']['watch_status'] {
+  if (connection?.watch_error) return 'failing';
+  if (!connection?.watch_expires_at) return 'none';
+  return connection.watch_expires_at.getTime() > Date.now() ? 'active' : 'expired';
 }
 
 export interface UsersDeps {
@@ -70,7 +79,8 @@ export function createUsersService(deps: UsersDeps) {
         );
         const grant = await connections.readGrant(user.id, trx);
         await audit({ actorType: 'user', actorUserId: user.id, action: existing ? 'auth.sign_in' : 'auth.sign_up', entityType: 'user', entityId: user.id }, at, trx);
-        return { user, hasRefreshToken: Boolean(grant?.refreshToken), created: !existing };
+        // A refresh token that Google revoked (needs_reconsent) counts as none: consent is asked again.
+        return { user, hasRefreshToken: Boolean(grant?.refreshToken) && grant?.status === 'ok', created: !existing };
       });
     },
 
@@ -79,8 +89,8 @@ export function createUsersService(deps: UsersDeps) {
     },
 
     async hasRefreshToken(userId: string): Promise<boolean> {
-      const row = await GmailConnection.query(db).findById(userId).select('refresh_token');
-      return Boolean(row?.refresh_token);
+      const row = await GmailConnection.query(db).findById(userId).select('refresh_token', 'status');
+      return Boolean(row?.refresh_token) && row?.status === 'ok';
     },
 
     async me(userId: string): Promise<MeView> {
@@ -95,6 +105,8 @@ export function createUsersService(deps: UsersDeps) {
         gmail: {
           status: !connection || !connection.refresh_token ? 'not_connected' : connection.status,
           watch_expires_at: connection?.watch_expires_at ? connection.watch_expires_at.toISOString() : null,
+          watch_status: watchStatus(connection),
+          watch_error: connection?.watch_error ?? null,
         },
       };
     },

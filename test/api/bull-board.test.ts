@@ -38,6 +38,6 @@ describe('Bull Board at /admin/queues', () => {
     expect(page.headers.get('content-type')).to.contain('text/html');
     const api = await operator.get<{ queues: Array<{ name: string }> }>('/admin/queues/api/queues');
     expect(api.status).to.equal(200);
-    expect(api.body.queues.map((q) => q.name).sort()).to.deep.equal(['gmail-watch', 'mailbox-sync', 'reply']);
+    expect(api.body.queues.map((q) => q.name).sort()).to.deep.equal(['gmail-watch', 'mailbox-sync', 'maintenance', 'reply']);
   });
 });

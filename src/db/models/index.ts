@@ -28,6 +28,7 @@ export class GmailConnection extends Model {
   history_id!: string | null;
   watch_expires_at!: Date | null;
   watch_error!: string | null;
+  last_synced_at!: Date | null;
   status!: GmailConnectionStatus;
   created_at!: Date;
   updated_at!: Date;
@@ -72,6 +73,7 @@ export class ActiveConversation extends Model {
   contact_id!: string;
   last_interaction_at!: Date;
   last_message_id!: string | null;
+  paused_until!: Date | null;
 }
 
 export type ReplyStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
@@ -86,6 +88,9 @@ export class Reply extends Model {
   failure_reason!: string | null;
   sent_message_id!: string | null;
   gmail_message_id!: string | null;
+  gmail_thread_id!: string | null;
+  lease_until!: Date | null;
+  sent_at!: Date | null;
   attempts!: number;
   created_at!: Date;
   updated_at!: Date;
