@@ -71,7 +71,7 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       if (existing) {
         const state = await existing.getState();
         if (state === 'failed') {
-          await existing.retry('failed');
+          await existing.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
           return true;
         }
         if (state !== 'completed' && state !== 'unknown') return false; // waiting, active or delayed: it will run

@@ -16,7 +16,7 @@ export function createSignInFollowUp(deps: { watch: WatchService; replies: Repli
       deps.logger.warn({ userId }, 'watch at sign-in failed; queued for retry');
       await deps.jobs.enqueueWatch({ userId });
     }
-    for (const replyId of await deps.replies.retryAfterReconsent(userId)) await deps.jobs.enqueueReply({ replyId, requestId });
+    for (const replyId of await deps.replies.retryAfterReconsent(userId)) await deps.jobs.requeueReply(replyId);
     await deps.jobs.enqueueMailboxSync({ userId, trigger: 'sign-in', requestId });
   };
 }
