@@ -1,27 +1,33 @@
 /**
  * Per-mailbox misbehaviour switched on through the control endpoint, modelled on what Gmail and
- * Pub/Sub really do: duplicated and dropped pushes, expired history, rate limiting, a send that
- * fails before or after it took effect. Setting faults replaces the whole set; `{}` clears it.
+ * Pub/Sub really do: duplicated, dropped and reordered pushes, expired history, rate limiting, a
+ * send that fails before or after it took effect. Setting faults replaces the whole set; `{}`
+ * clears it.
  */
+
+/** With shuffle_pushes, each push delivery waits a random time up to this before it starts. */
+export const SHUFFLE_MAX_DELAY_MS = 2000;
 
 export type SendFailure = 'before' | 'after';
 
 export interface FaultState {
   duplicatePushes: number;
   dropPushes: boolean;
+  shufflePushes: boolean;
   expireHistory: boolean;
   rateLimitNext: number;
   failNextSend: SendFailure | null;
 }
 
 export function noFaults(): FaultState {
-  return { duplicatePushes: 1, dropPushes: false, expireHistory: false, rateLimitNext: 0, failNextSend: null };
+  return { duplicatePushes: 1, dropPushes: false, shufflePushes: false, expireHistory: false, rateLimitNext: 0, failNextSend: null };
 }
 
 /** Body of POST .../faults, already validated by FAULTS_SCHEMA. */
 export interface FaultRequest {
   duplicate_pushes?: number;
   drop_pushes?: boolean;
+  shuffle_pushes?: boolean;
   expire_history?: boolean;
   rate_limit_next?: number;
   fail_next_send?: SendFailure | null;
@@ -34,6 +40,7 @@ export const FAULTS_SCHEMA = {
   properties: {
     duplicate_pushes: { type: 'integer', minimum: 1, maximum: 10 },
     drop_pushes: { type: 'boolean' },
+    shuffle_pushes: { type: 'boolean' },
     expire_history: { type: 'boolean' },
     rate_limit_next: { type: 'integer', minimum: 0, maximum: 1000 },
     fail_next_send: { enum: ['before', 'after', null] },
@@ -45,17 +52,22 @@ export function faultsFromRequest(req: FaultRequest): FaultState {
   return {
     duplicatePushes: req.duplicate_pushes ?? 1,
     dropPushes: req.drop_pushes ?? false,
+    shufflePushes: req.shuffle_pushes ?? false,
     expireHistory: req.expire_history ?? false,
     rateLimitNext: req.rate_limit_next ?? 0,
     failNextSend: req.fail_next_send ?? null,
   };
 }
 
-/** The fault set as the control endpoint answers it (snake_case, like its request body). */
+/**
+ * The fault set as the control endpoint answers it (snake_case, like its request body);
+ * shuffle_pushes is listed only while it is on.
+ */
 export function faultsToJson(f: FaultState): Record<string, unknown> {
   return {
     duplicate_pushes: f.duplicatePushes,
     drop_pushes: f.dropPushes,
+    ...(f.shufflePushes ? { shuffle_pushes: true } : {}),
     expire_history: f.expireHistory,
     rate_limit_next: f.rateLimitNext,
     fail_next_send: f.failNextSend,

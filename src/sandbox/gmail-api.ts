@@ -9,6 +9,7 @@ import { decodeAttachmentId, MESSAGE_FORMATS, messageResource, type MessageForma
 import { parseQuery } from './gmail-search';
 import { SYSTEM_LABELS, type GmailStore, type Mailbox, type StoredMessage } from './gmail-store';
 import { GoogleApiError, gmailErrors, sendGoogleError } from './google-errors';
+import type { SandboxHooks } from './hooks';
 import { BodyTooLargeError, bodyObject, queryList, queryString, readRawBody, sandboxBodyParser } from './http-body';
 import { numericSubjectId } from './ids';
 import type { MailDelivery } from './mail-delivery';
@@ -31,6 +32,8 @@ export interface GmailApiDeps {
   clock: Clock;
   logger: Logger;
   topicName: string;
+  /** Fault-test observation points (hooks.ts). */
+  hooks?: SandboxHooks;
 }
 
 interface Call {
@@ -70,6 +73,12 @@ export function gmailApiRouter(deps: GmailApiDeps): Router {
     checkUserId(ctx.params.userId ?? '', info);
     requireScope(info, scopes);
     const mailbox = store.getOrCreate(info.email);
+    // --- fault-test hook: after the answer (whatever its status) is written ---
+    const hooks = deps.hooks;
+    if (hooks?.active('gmail.answered')) {
+      ctx.res.once('finish', () => void hooks.fire('gmail.answered', { mailbox: mailbox.address, method, status: ctx.status, body: ctx.body }));
+    }
+    // --- end of hook ---
     const now = clock();
     if (takeRateLimit(mailbox.faults)) throw gmailErrors.rateLimited(new Date(now + 1000), 1);
     const wait = mailbox.quota.waitBeforeCall(method, now);
@@ -183,6 +192,14 @@ export function gmailApiRouter(deps: GmailApiDeps): Router {
 
   const send: Handler = async (ctx, { mailbox }) => {
     const { raw, threadId } = await readSendRequest(ctx);
+    // --- fault-test hook: a send that never reaches Gmail (the client died just before it) ---
+    if (deps.hooks?.active('send.received') && (await deps.hooks.fire('send.received', { mailbox: mailbox.address, raw, threadId })) === 'drop') {
+      logger.info({ user: numericSubjectId(mailbox.address) }, 'sandbox send dropped unanswered (test hook)');
+      ctx.respond = false;
+      ctx.req.socket.destroy();
+      return;
+    }
+    // --- end of hook ---
     let failure: 'before' | 'after' | null = null;
     const { message } = await deps.delivery.send(mailbox, raw, threadId, () => {
       failure = takeSendFailure(mailbox.faults);
@@ -191,6 +208,9 @@ export function gmailApiRouter(deps: GmailApiDeps): Router {
         throw gmailErrors.backendError();
       }
     });
+    // --- fault-test hook: stored in Gmail, not yet answered ---
+    if (deps.hooks?.active('send.stored')) await deps.hooks.fire('send.stored', { mailbox: mailbox.address, messageId: message.id, threadId: message.threadId, raw: message.raw });
+    // --- end of hook ---
     if (failure === 'after') {
       logger.info({ user: numericSubjectId(mailbox.address), messageId: message.id }, 'sandbox send failed after storing (fault)');
       throw gmailErrors.backendError();

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './clock';
 import { controlRouter } from './control';
 import { gmailApiRouter } from './gmail-api';
 import { GmailStore } from './gmail-store';
+import { SandboxHooks } from './hooks';
 import { llmRouter } from './llm';
 import { MailDelivery } from './mail-delivery';
 import { oauthRouter } from './oauth';
@@ -44,6 +45,8 @@ export interface Sandbox {
   close(): Promise<void>;     // stops timers / pending push deliveries so tests can exit
   /** Signs a JWT with the sandbox's Google key (what Google signs ID and push tokens with), for tests. */
   signToken(claims: Record<string, unknown>): string;
+  /** Observation points for fault tests (hooks.ts); inert while no hook is registered. */
+  hooks: SandboxHooks;
 }
 
 /** The paths the sandbox answers; everything else goes on to the product. */
@@ -68,6 +71,7 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
   const publicUrl = opts.publicUrl.replace(/\/+$/, '');
 
   const keys = createSigningKeys(clock());
+  const hooks = new SandboxHooks();
   const oauth = new OAuthStore(clock);
   const store = new GmailStore(clock);
   const push = new PushDelivery({
@@ -92,8 +96,8 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
       logger,
       onSignIn: (email) => void store.getOrCreate(email),
     }),
-    gmailApiRouter({ store, oauth, delivery, clock, logger, topicName: opts.topicName }),
-    llmRouter({ apiKey: opts.llmApiKey, clock, logger }),
+    gmailApiRouter({ store, oauth, delivery, clock, logger, topicName: opts.topicName, hooks }),
+    llmRouter({ apiKey: opts.llmApiKey, clock, logger, hooks }),
     controlRouter({ store, oauth, delivery, logger }),
   ];
   const stack: Koa.Middleware[] = routers.map((r) => r.routes() as unknown as Koa.Middleware);
@@ -122,7 +126,11 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
   logger.info({ publicUrl }, 'sandbox started');
   return {
     middleware,
-    close: () => push.close(),
+    close: () => {
+      hooks.clear();
+      return push.close();
+    },
     signToken: (claims) => keys.sign(claims),
+    hooks,
   };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger';
 import type { Clock } from './clock';
 import { sendOpenAiError } from './google-errors';
 import { bearerToken, bodyObject, sandboxBodyParser } from './http-body';
+import type { SandboxHooks } from './hooks';
 
 /**
  * An OpenAI-compatible chat-completions endpoint (POST /sandbox/openai/v1/chat/completions) that
@@ -20,6 +21,8 @@ export interface LlmRouterDeps {
   apiKey: string;
   clock: Clock;
   logger: Logger;
+  /** Fault-test observation points (hooks.ts). */
+  hooks?: SandboxHooks;
 }
 
 interface ChatMessage {
@@ -74,6 +77,10 @@ export function llmRouter(deps: LlmRouterDeps): Router {
     const promptTokens = messages.reduce((sum, m) => sum + tokens(m.content) + 4, 3);
     const completionTokens = tokens(content);
     deps.logger.info({ messages: messages.length, promptTokens, completionTokens, stream: body.stream === true }, 'sandbox chat completion');
+    // --- fault-test hook: after the answer is written ---
+    const hooks = deps.hooks;
+    if (hooks?.active('llm.answered')) ctx.res.once('finish', () => void hooks.fire('llm.answered', { model, messages, content }));
+    // --- end of hook ---
 
     if (body.stream === true) return stream(ctx, { id, created, model, content, n });
     ctx.body = {

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../observability/logger';
 import type { Clock } from './clock';
+import { SHUFFLE_MAX_DELAY_MS } from './faults';
 import type { HistoryRecord, Mailbox, Watch } from './gmail-store';
 import { numericSubjectId } from './ids';
 import type { SigningKeys } from './signing-keys';
@@ -10,7 +11,8 @@ import type { SigningKeys } from './signing-keys';
  * mailbox's watch filter, a POST of Pub/Sub's push body to the push endpoint, authenticated with a
  * Google-signed OIDC token. Like Pub/Sub it is asynchronous (never inside the request that caused
  * it), at-least-once (retried with exponential backoff on non-2xx or network errors, up to
- * MAX_ATTEMPTS), and not ordered. Faults can duplicate or drop deliveries.
+ * MAX_ATTEMPTS), and not ordered. Faults can duplicate, drop or shuffle deliveries (shuffled: each
+ * copy waits a random 0..SHUFFLE_MAX_DELAY_MS, so it arrives out of order and often stale).
  */
 
 export const MAX_ATTEMPTS = 6;
@@ -78,9 +80,10 @@ export class PushDelivery {
       subscription: this.subscription,
     };
     const copies = Math.max(1, mailbox.faults.duplicatePushes);
+    const shuffle = mailbox.faults.shufflePushes;
     for (let copy = 0; copy < copies; copy += 1) {
       // A little jitter: deliveries start after the triggering request answered and may overtake each other.
-      this.schedule(() => void this.attempt(body, user, 1), randomInt(5, 40));
+      this.schedule(() => void this.attempt(body, user, 1), shuffle ? randomInt(5, SHUFFLE_MAX_DELAY_MS + 1) : randomInt(5, 40));
     }
   }
 
