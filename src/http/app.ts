@@ -23,6 +23,7 @@ import type { ContactsService } from '../services/contacts';
 import type { MessageHistoryService } from '../services/message-history';
 import type { ConversationsService } from '../services/conversations';
 import type { PushService } from '../services/gmail-push';
+import type { AccountDeletion } from '../services/account-deletion';
 
 export interface AppDeps {
   config: Config;
@@ -35,6 +36,7 @@ export interface AppDeps {
     history: MessageHistoryService;
     conversations: ConversationsService;
     push: PushService;
+    accounts: AccountDeletion;
   };
   verifyPush(authorization: string | undefined): Promise<void>;
   afterSignIn(userId: string, requestId: string): Promise<void>;
@@ -103,7 +105,7 @@ export function buildApp(deps: AppDeps): Koa {
 
   const api = new Router();
   api.use('/api', requireUser(config.sessionAbsoluteHours), requireJsonBody, jsonBody('256kb'));
-  api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations }).routes());
+  api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations, accounts: deps.services.accounts }).routes());
   api.use(contactRoutes({ contacts: deps.services.contacts, history: deps.services.history }).routes());
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

@@ -84,12 +84,13 @@ export function createQueues(connection: ConnectionOptions, redisPrefix: string)
       await watch.add('watch', payload, { deduplication: { id: watchDeduplicationId(payload.userId) } });
     },
     async removeUserJobs(userId, replyIds) {
-      const removals: Array<Promise<unknown>> = replyIds.map((id) => reply.remove(replyJobId(id)));
+      // A running job cannot be removed: it finds the user gone and ends.
+      const removals: Array<Promise<unknown>> = replyIds.map((id) => reply.remove(replyJobId(id)).catch(() => 0));
       for (const [queue, dedup] of [[sync, syncDeduplicationId(userId)], [watch, watchDeduplicationId(userId)]] as const) {
         removals.push(
           (async () => {
             const jobId = await queue.getDeduplicationJobId(dedup);
-            if (jobId) await queue.remove(jobId);
+            if (jobId) await queue.remove(jobId).catch(() => 0);
           })(),
         );
       }

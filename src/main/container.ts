@@ -24,6 +24,7 @@ import { createMailboxSyncService } from '../services/mailbox-sync';
 import { createRepliesService } from '../services/replies';
 import { createMailRecorder } from '../services/mail-recorder';
 import { createMaintenanceService } from '../services/maintenance';
+import { createAccountDeletion } from '../services/account-deletion';
 import { createMetrics } from '../observability/metrics';
 
 /** Redis connection options that BullMQ workers need (blocking commands must not time out). */
@@ -101,6 +102,7 @@ export function createContainer(config: Config, logger: Logger) {
     sync,
     replies,
     maintenance: createMaintenanceService({ sync, replies, watch, jobs: queues, logger }),
+    accounts: createAccountDeletion({ db, connections, watch, jobs: queues, revokeToken: async (token) => void (await oauthClient.revokeToken(token)), audit, logger }),
   };
   const verifyPush = createPushVerifier(oauthClient, { audience: config.google.pushAudience, serviceAccount: config.google.pushServiceAccount });
 
