@@ -59,6 +59,8 @@ export interface Config {
   worker: {
     concurrency: number;
     lockMs: number;
+    jobAttempts: number;
+    jobBackoffMs: number;
   };
   pipeline: {
     reconcileIntervalSeconds: number;
@@ -136,6 +138,8 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'LLM_HISTORY_MESSAGES', default: '20', pattern: '^[1-9][0-9]*$', description: 'How many earlier messages with the contact go into the prompt.' },
   { name: 'WORKER_CONCURRENCY', default: '5', pattern: '^[1-9][0-9]*$', description: 'Jobs each worker process runs at once per queue.' },
   { name: 'WORKER_LOCK_MS', default: '30000', pattern: '^[1-9][0-9]{3,}$', description: 'How long a job stays locked to a worker without a heartbeat; a job of a worker that died is picked up again after about this long.' },
+  { name: 'JOB_ATTEMPTS', default: '6', pattern: '^[1-9][0-9]?$', description: 'Attempts of a job (a sync, a reply, a watch) before it fails for good; a reply that fails for good is marked failed with its reason.' },
+  { name: 'JOB_BACKOFF_MS', default: '2000', pattern: '^[1-9][0-9]*$', description: 'Wait before the second attempt of a failed job; it doubles at each further attempt.' },
   { name: 'RECONCILE_INTERVAL_SECONDS', default: '300', pattern: '^[1-9][0-9]*$', description: 'Every this often each connected mailbox is synced even if no push came, and replies stuck in the queue are queued again.' },
   { name: 'WATCH_RENEW_INTERVAL_HOURS', default: '24', pattern: '^[1-9][0-9]*$', description: 'Every this often the Gmail watch of each connected mailbox is renewed (Gmail drops a watch after 7 days).' },
   { name: 'RESYNC_MAX_MESSAGES', default: '500', pattern: '^[1-9][0-9]*$', description: 'When Gmail no longer has the history since the cursor, at most this many inbox messages since the last processed one are read again.' },
@@ -263,6 +267,8 @@ export function loadConfig(env: Env = process.env): Config {
     worker: {
       concurrency: Number(v.WORKER_CONCURRENCY),
       lockMs: Number(v.WORKER_LOCK_MS),
+      jobAttempts: Number(v.JOB_ATTEMPTS),
+      jobBackoffMs: Number(v.JOB_BACKOFF_MS),
     },
     pipeline: {
       reconcileIntervalSeconds: Number(v.RECONCILE_INTERVAL_SECONDS),

@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { DEFAULT_JOB_OPTIONS, QUEUE_NAMES, type JobPayloads, type MaintenanceTask, type QueueName } from './registry';
+import { jobOptions, QUEUE_NAMES, type JobPayloads, type MaintenanceTask, type QueueName, type RetryPolicy } from './registry';
 
 /** What services may ask of the queues; they never see BullMQ types. */
 export interface JobProducer {
@@ -34,10 +34,10 @@ const syncDeduplicationId = (userId: string) => `sync-${userId}`;
 const replyJobId = (replyId: string) => `reply-${replyId}`;
 const watchDeduplicationId = (userId: string) => `watch-${userId}`;
 
-export function createQueues(connection: ConnectionOptions, redisPrefix: string): Queues {
+export function createQueues(connection: ConnectionOptions, redisPrefix: string, retry: RetryPolicy): Queues {
   const prefix = bullPrefix(redisPrefix);
-  const make = <N extends QueueName>(name: N) =>
-    new Queue<JobPayloads[N]>(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  const defaultJobOptions = jobOptions(retry);
+  const make = <N extends QueueName>(name: N) => new Queue<JobPayloads[N]>(name, { connection, prefix, defaultJobOptions });
   const sync = make(QUEUE_NAMES.mailboxSync);
   const reply = make(QUEUE_NAMES.reply);
   const watch = make(QUEUE_NAMES.gmailWatch);

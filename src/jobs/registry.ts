@@ -20,9 +20,17 @@ export interface JobPayloads {
   maintenance: { task: MaintenanceTask };
 }
 
-export const DEFAULT_JOB_OPTIONS = {
-  attempts: 6,
-  backoff: { type: 'exponential', delay: 2000 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 14 * 24 * 3600 },
-} as const;
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** Options of every job: retried with exponential backoff; finished jobs kept a while for Bull Board. */
+export function jobOptions(retry: RetryPolicy) {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 14 * 24 * 3600 },
+  };
+}

@@ -20,6 +20,7 @@ import type { OAuthStore } from './oauth-store';
  *   POST /sandbox/gmail/mailboxes/:email/faults     set (replace) the fault set; {} clears it
  *   GET  /sandbox/gmail/mailboxes/:email/faults     the current fault set
  *   GET  /sandbox/gmail/mailboxes/:email/quota      Gmail quota units and calls per method
+ *   DELETE /sandbox/gmail/mailboxes/:email/messages/:id  delete a message for good (its history stays)
  */
 
 export interface ControlRouterDeps {
@@ -164,6 +165,13 @@ export function controlRouter(deps: ControlRouterDeps): Router {
     if (body.revoke_grant) revoked = deps.oauth.revokeUser(mailbox.address);
     logger.info({ user: numericSubjectId(mailbox.address), faults: Object.keys(body as object).length, revokedGrants: revoked }, 'sandbox faults set');
     ctx.body = { ...faultsToJson(mailbox.faults), ...(body.revoke_grant ? { revoked_grants: revoked } : {}) };
+  });
+
+  router.delete('/messages/:id', (ctx) => {
+    const mailbox = emptyOrFind(ctx.params.email ?? '');
+    if (!mailbox || !store.deleteMessage(mailbox, ctx.params.id ?? '')) return sendControlError(ctx, 404, 'not_found', 'No such message in this mailbox.', []);
+    logger.info({ user: numericSubjectId(mailbox.address) }, 'sandbox message deleted');
+    ctx.status = 204;
   });
 
   router.get('/faults', (ctx) => {

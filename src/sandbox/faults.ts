@@ -17,10 +17,12 @@ export interface FaultState {
   expireHistory: boolean;
   rateLimitNext: number;
   failNextSend: SendFailure | null;
+  /** Another client's watch is registered: users.watch fails until users.stop. */
+  watchConflict: boolean;
 }
 
 export function noFaults(): FaultState {
-  return { duplicatePushes: 1, dropPushes: false, shufflePushes: false, expireHistory: false, rateLimitNext: 0, failNextSend: null };
+  return { duplicatePushes: 1, dropPushes: false, shufflePushes: false, expireHistory: false, rateLimitNext: 0, failNextSend: null, watchConflict: false };
 }
 
 /** Body of POST .../faults, already validated by FAULTS_SCHEMA. */
@@ -31,6 +33,7 @@ export interface FaultRequest {
   expire_history?: boolean;
   rate_limit_next?: number;
   fail_next_send?: SendFailure | null;
+  watch_conflict?: boolean;
   revoke_grant?: boolean;
 }
 
@@ -44,6 +47,7 @@ export const FAULTS_SCHEMA = {
     expire_history: { type: 'boolean' },
     rate_limit_next: { type: 'integer', minimum: 0, maximum: 1000 },
     fail_next_send: { enum: ['before', 'after', null] },
+    watch_conflict: { type: 'boolean' },
     revoke_grant: { type: 'boolean' },
   },
 } as const;
@@ -56,6 +60,7 @@ export function faultsFromRequest(req: FaultRequest): FaultState {
     expireHistory: req.expire_history ?? false,
     rateLimitNext: req.rate_limit_next ?? 0,
     failNextSend: req.fail_next_send ?? null,
+    watchConflict: req.watch_conflict ?? false,
   };
 }
 
@@ -71,6 +76,7 @@ export function faultsToJson(f: FaultState): Record<string, unknown> {
     expire_history: f.expireHistory,
     rate_limit_next: f.rateLimitNext,
     fail_next_send: f.failNextSend,
+    watch_conflict: f.watchConflict,
   };
 }
 

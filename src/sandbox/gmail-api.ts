@@ -111,6 +111,8 @@ export function gmailApiRouter(deps: GmailApiDeps): Router {
     const behaviorRaw = body.labelFilterBehavior ?? body.labelFilterAction ?? 'include';
     const behavior = typeof behaviorRaw === 'string' ? behaviorRaw.toLowerCase() : '';
     if (behavior !== 'include' && behavior !== 'exclude') throw gmailErrors.invalidArgument('Invalid labelFilterBehavior');
+    // Gmail keeps one push client per mailbox and developer project; another one must be stopped first.
+    if (mailbox.faults.watchConflict) throw gmailErrors.invalidArgument('Only one user push notification client allowed per developer (call /stop then try again)');
     const expiration = clock() + WATCH_TTL_MS;
     mailbox.watch = { topicName, labelIds, behavior, expiration };
     clearExpiredHistory(mailbox);
@@ -120,6 +122,7 @@ export function gmailApiRouter(deps: GmailApiDeps): Router {
 
   router.post(`${users}/stop`, api('stop', SCOPES.read, (ctx, { mailbox }) => {
     mailbox.watch = undefined;
+    mailbox.faults.watchConflict = false;
     ctx.status = 204;
     ctx.body = null;
   }));

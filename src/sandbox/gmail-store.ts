@@ -170,6 +170,28 @@ export class GmailStore {
     }
   }
 
+  /**
+   * Deletes a message for good (as users.messages.delete does). Its history records stay, so a
+   * history walk still lists it and messages.get answers 404, as Gmail does for mail deleted
+   * between a notification and the fetch. Returns whether it existed.
+   */
+  deleteMessage(mailbox: Mailbox, id: string): boolean {
+    const message = mailbox.messages.get(id);
+    if (!message) return false;
+    mailbox.messages.delete(id);
+    const thread = mailbox.threads.get(message.threadId);
+    if (thread) {
+      thread.messageIds = thread.messageIds.filter((m) => m !== id);
+      if (thread.messageIds.length === 0) mailbox.threads.delete(thread.id);
+    }
+    if (message.meta.messageId) {
+      const left = (mailbox.byMessageId.get(message.meta.messageId) ?? []).filter((m) => m !== id);
+      if (left.length > 0) mailbox.byMessageId.set(message.meta.messageId, left);
+      else mailbox.byMessageId.delete(message.meta.messageId);
+    }
+    return true;
+  }
+
   /** Messages of a thread in internalDate order. */
   threadMessages(mailbox: Mailbox, threadId: string): StoredMessage[] {
     const thread = mailbox.threads.get(threadId);

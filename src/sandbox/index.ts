@@ -6,6 +6,7 @@ import { gmailApiRouter } from './gmail-api';
 import { GmailStore } from './gmail-store';
 import { SandboxHooks } from './hooks';
 import { llmRouter } from './llm';
+import { LlmFaults, llmFaultsRouter } from './llm-faults';
 import { MailDelivery } from './mail-delivery';
 import { oauthRouter } from './oauth';
 import { OAuthStore } from './oauth-store';
@@ -85,6 +86,7 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
   });
   store.onChange((mailbox, record) => push.notify(mailbox, record));
   const delivery = new MailDelivery(store, logger, clock);
+  const llmFaults = new LlmFaults();
 
   const routers = [
     oauthRouter({
@@ -97,7 +99,8 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
       onSignIn: (email) => void store.getOrCreate(email),
     }),
     gmailApiRouter({ store, oauth, delivery, clock, logger, topicName: opts.topicName, hooks }),
-    llmRouter({ apiKey: opts.llmApiKey, clock, logger, hooks }),
+    llmRouter({ apiKey: opts.llmApiKey, clock, logger, hooks, faults: llmFaults }),
+    llmFaultsRouter(llmFaults, logger),
     controlRouter({ store, oauth, delivery, logger }),
   ];
   const stack: Koa.Middleware[] = routers.map((r) => r.routes() as unknown as Koa.Middleware);

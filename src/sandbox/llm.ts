@@ -6,6 +6,7 @@ import type { Clock } from './clock';
 import { sendOpenAiError } from './google-errors';
 import { bearerToken, bodyObject, sandboxBodyParser } from './http-body';
 import type { SandboxHooks } from './hooks';
+import type { LlmFaults } from './llm-faults';
 
 /**
  * An OpenAI-compatible chat-completions endpoint (POST /sandbox/openai/v1/chat/completions) that
@@ -23,6 +24,7 @@ export interface LlmRouterDeps {
   logger: Logger;
   /** Fault-test observation points (hooks.ts). */
   hooks?: SandboxHooks;
+  faults?: LlmFaults;
 }
 
 interface ChatMessage {
@@ -56,6 +58,12 @@ export function llmRouter(deps: LlmRouterDeps): Router {
   router.use(sandboxBodyParser);
 
   router.post('/chat/completions', (ctx) => {
+    const failure = deps.faults?.take();
+    if (failure === 429) {
+      ctx.set('retry-after-ms', '50');
+      return sendOpenAiError(ctx, 429, 'Rate limit reached for requests. Please try again in 50ms.', 'requests', 'rate_limit_exceeded');
+    }
+    if (failure) return sendOpenAiError(ctx, failure, 'The server had an error while processing your request. Sorry about that!', 'server_error', null);
     const body = bodyObject(ctx);
     const invalid = (message: string, param: string | null) => sendOpenAiError(ctx, 400, message, 'invalid_request_error', null, param);
     if (typeof body.model !== 'string' || body.model === '') return invalid('you must provide a model parameter', 'model');

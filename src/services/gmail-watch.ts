@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { GmailClients, GmailMailbox } from '../gmail/client';
-import { GmailNotConnectedError, httpStatusOf } from '../gmail/errors';
+import { GmailNotConnectedError, GmailRateLimitedError, httpStatusOf } from '../gmail/errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 
@@ -20,6 +20,7 @@ function isOnlyOneClientError(err: unknown): boolean {
 /** A short, stable description of why a watch failed: shown to the user, never Google's message text. */
 function watchFailure(err: unknown): string {
   if (err instanceof GmailNotConnectedError) return err.reason;
+  if (err instanceof GmailRateLimitedError) return 'gmail_rate_limited';
   const status = httpStatusOf(err);
   return status ? `gmail_http_${status}` : 'gmail_unreachable';
 }
