@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { createKnex, migrateLatest } from '../../../src/db/knex';
-import type { SandboxHooks } from '../../../src/sandbox/hooks';
+import type { HookEvents, SandboxHooks } from '../../../src/sandbox/hooks';
 import { testDatabaseUrl } from '../../support/config';
 import { signIn, uniqueEmail, waitFor, type HttpClient } from '../../support/http-client';
 import { deliverRaw, setFaults, type Delivered } from '../../support/mail-loop';
@@ -141,6 +141,25 @@ export class FaultRig {
 
   async setFaults(user: RigUser, faults: Record<string, unknown>): Promise<void> {
     await setFaults(this.baseUrl, user.email, faults);
+  }
+
+  /** Counts, from now on, the Gmail answers that `when` accepts: proof that a fault took effect. */
+  countGmailAnswers(when: (e: HookEvents['gmail.answered']) => boolean): { readonly count: number; stop(): void } {
+    let count = 0;
+    const stop = this.hooks.on('gmail.answered', (e) => {
+      if (when(e)) count += 1;
+    });
+    return {
+      get count() {
+        return count;
+      },
+      stop,
+    };
+  }
+
+  /** Waits until every eligible mail the checker knows has at least one send (no check of the rest). */
+  async waitUntilAnswered(checker: SendChecker, timeoutMs = 30_000): Promise<void> {
+    await waitFor('every eligible mail answered', async () => (await checker.report()).lost.length === 0, timeoutMs, 100);
   }
 
   /** How long a duplicate could still be on its way once everything looks done. */
