@@ -90,6 +90,17 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
     expect(await syncJobsFor(userId)).to.equal(1);
   });
 
+  it('still queues a sync for a push whose historyId is at or below the stored cursor', async () => {
+    const connection = await system.container.db('gmail_connections').where({ user_id: userId }).first();
+    expect(connection.history_id, 'the cursor set at sign-in').to.not.equal(null);
+    for (const historyId of [String(connection.history_id), '1']) {
+      await clearSyncJobs();
+      const res = await push(envelope({ emailAddress: userEmail, historyId }), system.sandbox!.signToken(claims()));
+      expect(res.status).to.equal(204);
+      expect(await syncJobsFor(userId), `historyId ${historyId}`).to.equal(1);
+    }
+  });
+
   it('acknowledges a push for a mailbox it does not know and queues nothing', async () => {
     const res = await push(envelope({ emailAddress: uniqueEmail('nobody'), historyId: 5 }), system.sandbox!.signToken(claims()));
     expect(res.status).to.equal(204);
