@@ -93,8 +93,9 @@ export class PrivatePostgres {
 
   async start(): Promise<void> {
     if (this.up) return;
-    // Durability settings off: the tests restart the server, they never crash the machine.
-    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    // fsync off: the tests crash the server, never the machine, so what reached the OS survives.
+    // synchronous_commit stays on: with it off, a crash loses commits that clients were told about.
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200`;
     const [cmd, args] = asOwner(path.join(this.bin, 'pg_ctl'), ['-D', this.dataDir, '-l', path.join(this.dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
     await run(cmd, args);
     this.up = true;
