@@ -11,6 +11,7 @@ import { MailDelivery } from './mail-delivery';
 import { oauthRouter } from './oauth';
 import { OAuthStore } from './oauth-store';
 import { PushDelivery } from './pubsub-push';
+import { createSandboxPubsub, type SandboxPubsub } from './pubsub-grpc';
 import { createSigningKeys } from './signing-keys';
 
 /**
@@ -23,7 +24,8 @@ import { createSigningKeys } from './signing-keys';
  *                                       as googleapis keeps only the origin of its rootUrl)
  *   /sandbox/openai/v1/chat/completions OpenAI-compatible chat completions (llm.ts)
  *   /sandbox/gmail/mailboxes/:email/... control endpoints for tests and demos (control.ts)
- *   Pub/Sub push deliveries to opts.pushEndpoint (pubsub-push.ts)
+ *   Pub/Sub push deliveries to opts.pushEndpoint (pubsub-push.ts), or, with a pull subscription,
+ *   a gRPC Pub/Sub on 127.0.0.1 that the worker pulls from instead (pubsub-grpc/)
  *
  * State lives in memory, for one process. Never runs with NODE_ENV=production.
  */
@@ -38,6 +40,8 @@ export interface SandboxOptions {
   pushServiceAccount: string; // `email` claim of the push OIDC token
   topicName: string;          // the only topic users.watch accepts, e.g. projects/sandbox-project/topics/gmail-push
   llmApiKey: string;          // bearer key the fake chat-completions endpoint accepts
+  /** Pub/Sub pull subscription (projects/p/subscriptions/s): Gmail notifications go to the sandbox's gRPC Pub/Sub instead of push. */
+  pullSubscription?: string;
   logger: Logger;
 }
 
@@ -48,6 +52,8 @@ export interface Sandbox {
   signToken(claims: Record<string, unknown>): string;
   /** Observation points for fault tests (hooks.ts); inert while no hook is registered. */
   hooks: SandboxHooks;
+  /** The gRPC Pub/Sub when a pull subscription is configured (start it with `pubsub.listen(port)`), else null. */
+  pubsub: SandboxPubsub | null;
 }
 
 /** The paths the sandbox answers; everything else goes on to the product. */
@@ -84,7 +90,12 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
     logger,
     clock,
   });
-  store.onChange((mailbox, record) => push.notify(mailbox, record));
+  // With a pull subscription, notifications go only through the gRPC Pub/Sub, so that a test of
+  // pull cannot pass thanks to push.
+  const pubsub = opts.pullSubscription
+    ? createSandboxPubsub({ topicName: opts.topicName, subscription: opts.pullSubscription, logger, clock })
+    : null;
+  store.onChange((mailbox, record) => (pubsub ? pubsub.notify(mailbox, record) : push.notify(mailbox, record)));
   const delivery = new MailDelivery(store, logger, clock);
   const llmFaults = new LlmFaults();
 
@@ -129,11 +140,13 @@ export function createSandboxWithClock(opts: SandboxOptions, clock: Clock): Sand
   logger.info({ publicUrl }, 'sandbox started');
   return {
     middleware,
-    close: () => {
+    close: async () => {
       hooks.clear();
-      return push.close();
+      await push.close();
+      await pubsub?.close();
     },
     signToken: (claims) => keys.sign(claims),
     hooks,
+    pubsub,
   };
 }
