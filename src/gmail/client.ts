@@ -29,7 +29,7 @@ export interface GmailMailbox {
   getRawMessage(id: string): Promise<RawMessage>;
   getThreadHeaders(threadId: string, headers: string[]): Promise<gmail_v1.Schema$Thread>;
   /** Not retried after an ambiguous failure: the caller must look for the mail before sending again. */
-  send(raw: Buffer, threadId: string): Promise<{ id: string; threadId: string }>;
+  send(raw: Buffer, threadId: string, opts?: { timeoutMs?: number }): Promise<{ id: string; threadId: string }>;
   watch(topicName: string, labelIds: string[]): Promise<{ historyId: string; expiration: Date }>;
   stop(): Promise<void>;
 }
@@ -51,7 +51,9 @@ export function createGmailClients(deps: GmailClientsDeps): GmailClients {
       let current: AccessToken = await tokens.get(userId);
       // Gmail's 401 is handled below with the token that was refused; google-auth-library's own
       // retry would also fire on every 403 (rate limits included).
-      const auth = createOAuthClient(config, { forceRefreshOnFailure: false });
+      // The token from `tokens` is good for a minute at least: the client must not refresh it by
+      // itself in the middle of a job (its default eagerly refreshes 5 minutes before expiry).
+      const auth = createOAuthClient(config, { forceRefreshOnFailure: false, eagerRefreshThresholdMillis: 30_000 });
       const apply = (t: AccessToken) => {
         current = t;
         auth.setCredentials({ access_token: t.token, expiry_date: t.expiresAt?.getTime() ?? null });
@@ -107,8 +109,9 @@ export function createGmailClients(deps: GmailClientsDeps): GmailClients {
           const { data } = await run('threads.get', () => api.users.threads.get({ userId: 'me', id: threadId, format: 'metadata', metadataHeaders: headers }));
           return data;
         },
-        async send(raw, threadId) {
-          const { data } = await run('messages.send', () => api.users.messages.send({ userId: 'me', requestBody: { raw: raw.toString('base64url'), threadId } }), false);
+        async send(raw, threadId, opts = {}) {
+          const timeout = Math.min(GMAIL_TIMEOUT_MS, opts.timeoutMs ?? GMAIL_TIMEOUT_MS);
+          const { data } = await run('messages.send', () => api.users.messages.send({ userId: 'me', requestBody: { raw: raw.toString('base64url'), threadId } }, { timeout }), false);
           if (!data.id) throw new Error('Gmail accepted the send without a message id');
           return { id: data.id, threadId: data.threadId ?? threadId };
         },

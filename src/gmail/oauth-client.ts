@@ -5,7 +5,7 @@ import type { Config } from '../config';
  * A google-auth-library client pointed at the configured Google endpoints (Google's or the sandbox's),
  * so every Google call of the product goes through the official library with explicit credentials.
  */
-export function createOAuthClient(config: Config, opts: { forceRefreshOnFailure?: boolean } = {}): OAuth2Client {
+export function createOAuthClient(config: Config, opts: { forceRefreshOnFailure?: boolean; eagerRefreshThresholdMillis?: number } = {}): OAuth2Client {
   return new OAuth2Client({
     clientId: config.google.clientId,
     clientSecret: config.google.clientSecret,
@@ -13,6 +13,7 @@ export function createOAuthClient(config: Config, opts: { forceRefreshOnFailure?
     // A stored access token can be revoked before it expires: refresh once on a 401 instead of
     // trusting the stored expiry.
     forceRefreshOnFailure: opts.forceRefreshOnFailure ?? true,
+    ...(opts.eagerRefreshThresholdMillis !== undefined ? { eagerRefreshThresholdMillis: opts.eagerRefreshThresholdMillis } : {}),
     endpoints: {
       oauth2AuthBaseUrl: config.google.authUrl,
       oauth2TokenUrl: config.google.tokenUrl,

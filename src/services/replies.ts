@@ -42,6 +42,18 @@ export class ReplyInFlightError extends Error {
   }
 }
 
+/** The claim ran out of lease before the send could start (the run was too slow); a later run checks Gmail first. */
+export class ReplyLeaseLostError extends Error {
+  constructor() {
+    super('the send lease ran out before the send');
+  }
+}
+
+/** Part of the lease kept free at its end, so that a send never overlaps the next run's check of Gmail. */
+function leaseMarginMs(leaseSeconds: number): number {
+  return Math.min(10_000, leaseSeconds * 200);
+}
+
 const CAP_LOCK_NAMESPACE = 7342;
 
 /**
@@ -131,7 +143,7 @@ export function createRepliesService(deps: RepliesDeps) {
    * Takes the send lease, unless the reply changed meanwhile or a cap is reached (checked under a
    * per-contact lock, so concurrent replies to one contact cannot all slip under it).
    */
-  async function claim(reply: Reply, threadId: string): Promise<'claimed' | 'lost' | string> {
+  async function claim(reply: Reply, threadId: string): Promise<{ leaseUntil: Date } | 'lost' | string> {
     return db.transaction(async (trx) => {
       await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CAP_LOCK_NAMESPACE, reply.contact_id]);
       const cap = await capReached(trx, reply, threadId);
@@ -140,7 +152,7 @@ export function createRepliesService(deps: RepliesDeps) {
       const claimed = await Reply.query(trx)
         .patch({ status: 'sending', attempts: reply.attempts + 1, lease_until: leaseUntil, updated_at: new Date() })
         .where({ id: reply.id, status: reply.status, attempts: reply.attempts });
-      return claimed === 1 ? 'claimed' : 'lost';
+      return claimed === 1 ? { leaseUntil } : 'lost';
     });
   }
 
@@ -196,10 +208,7 @@ export function createRepliesService(deps: RepliesDeps) {
 
       const text = await answer(user, contact, source);
 
-      const claimed = await claim(reply, source.gmail_thread_id);
-      if (claimed === 'lost') return 'already_done';
-      if (claimed !== 'claimed') return cancel(reply, claimed, at);
-
+      // Everything slow happens before the claim: from the claim on, the run races its lease.
       const subject = replySubject(open(source, 'subject'));
       const raw = await buildReplyMime({
         from: { address: user.email, name: user.name },
@@ -211,7 +220,16 @@ export function createRepliesService(deps: RepliesDeps) {
         text,
         replyId: reply.id,
       });
-      const sent = await gmail.send(raw, source.gmail_thread_id);
+
+      const claimed = await claim(reply, source.gmail_thread_id);
+      if (claimed === 'lost') return 'already_done';
+      if (typeof claimed === 'string') return cancel(reply, claimed, at);
+
+      // After the lease another run may look for this reply in Gmail and send it: this run sends
+      // only well inside its lease, and gives up on the send before the lease ends.
+      const sendWindowMs = claimed.leaseUntil.getTime() - Date.now() - leaseMarginMs(limits.sendLeaseSeconds);
+      if (sendWindowMs <= 0) throw new ReplyLeaseLostError();
+      const sent = await gmail.send(raw, source.gmail_thread_id, { timeoutMs: sendWindowMs });
       await recordSent(reply, { gmailId: sent.id, threadId: sent.threadId, text, subject, at: new Date() }, at);
       metrics.replies.inc({ outcome: 'sent', reason: 'none' });
       logger.info({ replyId: reply.id, userId: user.id }, 'reply sent');
