@@ -6,6 +6,7 @@ import { buildApp } from '../http/app';
 import { bullBoardMiddleware } from '../http/bull-board';
 import { startWorkers, type Workers } from '../jobs/workers';
 import { createSandbox, type Sandbox } from '../sandbox';
+import { startPullListener, type PullListener } from '../gmail/pubsub-pull';
 import { createContainer, redisOptions, type Container } from './container';
 import { createSignInFollowUp } from '../services/sign-in-follow-up';
 
@@ -58,8 +59,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         pushServiceAccount: config.google.pushServiceAccount,
         topicName: config.google.pubsubTopic,
         llmApiKey: config.llm.apiKey,
+        pullSubscription: config.pubsub.subscription || undefined,
         logger: logger.child({ component: 'sandbox' }),
       });
+      // Pub/Sub pull: the sandbox's gRPC Pub/Sub, with the Gmail topic and the pull subscription.
+      if (sandbox.pubsub) await sandbox.pubsub.listen(config.pubsub.sandboxPort);
     }
     const app = buildApp({
       config,
@@ -96,6 +100,19 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     container.redis.on('ready', () => void ensureSchedulers());
   }
 
+  // Pub/Sub pull: the worker takes Gmail notifications from the subscription, besides the webhook.
+  const pull: PullListener | null =
+    opts.worker && config.pubsub.subscription
+      ? startPullListener({
+          subscription: config.pubsub.subscription,
+          apiEndpoint: pullEndpoint(config, sandbox),
+          local: config.sandboxEnabled,
+          accept: (notification, requestId) => services.push.accept(notification, requestId),
+          metrics: container.metrics,
+          logger,
+        })
+      : null;
+
   const address = server?.address() as AddressInfo | null;
   const url = address ? `http://127.0.0.1:${address.port}` : config.publicUrl;
   logger.info({ web: opts.web, worker: opts.worker, sandbox: Boolean(sandbox), url }, 'started');
@@ -111,9 +128,23 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         server.closeIdleConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      await pull?.close();
       await workers?.close();
       await sandbox?.close();
       await container.close();
     },
   };
+}
+
+/**
+ * The Pub/Sub endpoint to pull from. The sandbox's default names the configured port; when that is
+ * 0 only the sandbox in this process knows the port it got.
+ */
+function pullEndpoint(config: Config, sandbox: Sandbox | null): string {
+  const sandboxPort = sandbox?.pubsub?.port;
+  if (sandboxPort && config.pubsub.apiEndpoint === `127.0.0.1:${config.pubsub.sandboxPort}`) return `127.0.0.1:${sandboxPort}`;
+  if (config.pubsub.apiEndpoint.endsWith(':0')) {
+    throw new Error('PUBSUB_API_ENDPOINT ends in port 0: with a separate worker process set SANDBOX_PUBSUB_PORT (or PUBSUB_API_ENDPOINT) to a real port');
+  }
+  return config.pubsub.apiEndpoint;
 }

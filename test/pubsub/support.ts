@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { OAuth2Client } from 'google-auth-library';
 import { PubSub, type Message, type Subscription } from '@google-cloud/pubsub';
 import { waitFor } from '../support/http-client';
@@ -64,4 +65,45 @@ export async function grpcCode(call: Promise<unknown>): Promise<number | undefin
 /** The Gmail notification as Gmail publishes it: JSON {emailAddress, historyId}. */
 export function gmailNotification(emailAddress: string, historyId: string | number): Buffer {
   return Buffer.from(JSON.stringify({ emailAddress, historyId }));
+}
+
+export interface LoopbackGuard {
+  /** Every host a connection was attempted to, loopback or not. */
+  hosts: string[];
+  /** The non-loopback ones (refused before any packet left). */
+  refused: string[];
+  restore(): void;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost|::ffff:127\.\d+\.\d+\.\d+)$/i;
+
+/**
+ * Refuses, inside this process, every TCP connection to a host outside loopback (before any name
+ * lookup or packet), and records every attempt. Installed by a test that switches the metadata
+ * server switch off, to prove that nothing of ours needs it to stay on this machine.
+ */
+export function guardLoopbackOnly(): LoopbackGuard {
+  const original = net.Socket.prototype.connect;
+  const guard: LoopbackGuard = { hosts: [], refused: [], restore: () => void (net.Socket.prototype.connect = original) };
+  net.Socket.prototype.connect = function guardedConnect(this: net.Socket, ...args: unknown[]) {
+    // net.connect() hands the socket its arguments already normalised, as [options, callback].
+    const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+    let host: string | undefined;
+    if (first && typeof first === 'object') {
+      const options = first as { host?: string; path?: string };
+      host = options.path ? undefined : (options.host ?? 'localhost');
+    } else if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
+      host = typeof args[1] === 'string' ? args[1] : 'localhost';
+    }
+    if (host !== undefined) {
+      guard.hosts.push(host);
+      if (!LOOPBACK.test(host)) {
+        guard.refused.push(host);
+        process.nextTick(() => this.destroy(new Error(`test guard: connection to ${host} refused (outside loopback)`)));
+        return this;
+      }
+    }
+    return (original as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof original;
+  return guard;
 }
