@@ -1,9 +1,10 @@
+import { randomInt } from 'node:crypto';
 import { expect } from 'chai';
 import { uniqueEmail } from '../support/http-client';
 import { SendChecker } from '../support/send-checker';
 import { AUTO_REPLY_HEADERS, BULK_HEADERS, rawMail } from './support/mails';
 import { FaultRig, FULL, type RigContact, type RigUser } from './support/rig';
-import { pushNotification } from './support/stale-push';
+import { pushNotification } from './support/signed-push';
 
 /**
  * 20 users × 10 mails each, every Gmail push delivered 3 times in shuffled order (so that many
@@ -41,7 +42,16 @@ function plan(m: Mailbox, userIndex: number): PlannedMail[] {
   mails.push({ raw: rawMail({ from: m.inactive.email, to, subject: 'Hello', text: 'Are you there?' }), eligible: false, label: `user ${userIndex} inactive contact` });
   mails.push({ raw: rawMail({ from: uniqueEmail('stranger'), to, subject: 'Offer', text: 'A great offer.' }), eligible: false, label: `user ${userIndex} stranger` });
   expect(mails).to.have.length(MAILS_PER_USER);
-  return mails.sort(() => Math.random() - 0.5);
+  return shuffled(mails);
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 async function inBatches<T>(items: T[], size: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {

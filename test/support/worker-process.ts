@@ -6,6 +6,7 @@ const REPO_ROOT = path.resolve(__dirname, '../..');
 const WORKER_ENTRY = path.join(REPO_ROOT, 'src/main/worker.ts');
 /** Kept so that a failing test can show what the worker said last. */
 const OUTPUT_LINES_KEPT = 400;
+const START_TIMEOUT_MS = 30_000;
 
 // The child exits when its stdin pipe closes, i.e. when this test process is gone, however it died.
 const EXIT_WITH_PARENT = `data:text/javascript,process.stdin.on('end',()=>process.exit(70));process.stdin.on('error',()=>process.exit(70));process.stdin.resume();`;
@@ -43,6 +44,7 @@ export function workerEnv(input: WorkerEnvInput): NodeJS.ProcessEnv {
     // Nothing may leave loopback: no probe of the cloud metadata server.
     METADATA_SERVER_DETECTION: 'none',
     NO_GCE_CHECK: 'true',
+    // info or lower: start() waits for the worker's "started" line.
     LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? 'info',
     LOG_PRETTY: 'false',
     ...TEST_SECRETS,
@@ -114,7 +116,15 @@ export class WorkerProcess {
     collect(child.stdout);
     collect(child.stderr);
     void this.exited.then(() => failed(new Error(`worker ${this.name} exited before it started:\n${this.output(40)}`)));
-    await ready;
+    const timer = setTimeout(() => failed(new Error(`worker ${this.name} did not start within ${START_TIMEOUT_MS} ms:\n${this.output(40)}`)), START_TIMEOUT_MS);
+    try {
+      await ready;
+    } catch (err) {
+      await this.kill();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** SIGKILL: no shutdown code runs, locks stay held until they expire. Resolves once it is gone. */
