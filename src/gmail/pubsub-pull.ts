@@ -38,6 +38,9 @@ const MAX_MESSAGES_IN_HAND = 100;
 const CLOSE_TIMEOUT = Duration.from({ seconds: 10 });
 const FIRST_REOPEN_DELAY_MS = 1000;
 const MAX_REOPEN_DELAY_MS = 60_000;
+// A local Pub/Sub may start after the worker (the sandbox lives in the web process): retry the
+// stream every few seconds rather than with the client's backoff of up to a minute.
+const LOCAL_RETRY_MAX = Duration.from({ seconds: 3 });
 
 export function projectOfSubscription(subscription: string): string {
   const project = /^projects\/([^/]+)\/subscriptions\/[^/]+$/.exec(subscription)?.[1];
@@ -69,6 +72,7 @@ export function startPullListener(opts: PullListenerOptions): PullListener {
   const pubsub = new PubSub(clientConfig(opts));
   const subscription: Subscription = pubsub.subscription(opts.subscription, {
     flowControl: { maxMessages: MAX_MESSAGES_IN_HAND },
+    ...(opts.local ? { streamingOptions: { retryMaxBackoff: LOCAL_RETRY_MAX } } : {}),
     closeOptions: { behavior: SubscriptionCloseBehaviors.WaitForProcessing, timeout: CLOSE_TIMEOUT },
   });
   const inHand = new Set<Promise<void>>();
