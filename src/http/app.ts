@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import { AppError } from '../errors';
 import { requestContext } from './middleware/request-context';
 import { jsonBody } from './middleware/json-body';
@@ -28,6 +29,7 @@ import type { AccountDeletion } from '../services/account-deletion';
 export interface AppDeps {
   config: Config;
   logger: Logger;
+  metrics: Metrics;
   redis: Redis;
   oauthClient: OAuth2Client;
   services: {
@@ -74,7 +76,7 @@ export function buildApp(deps: AppDeps): Koa {
   const publicRouter = new Router();
   publicRouter.use(rootRoutes({ sandboxEnabled: config.sandboxEnabled }).routes());
   publicRouter.use(healthRoutes({ checks: deps.healthChecks }).routes());
-  publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push }).routes());
+  publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push, metrics: deps.metrics }).routes());
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true }));
 

@@ -34,10 +34,15 @@ const syncDeduplicationId = (userId: string) => `sync-${userId}`;
 const replyJobId = (replyId: string) => `reply-${replyId}`;
 const watchDeduplicationId = (userId: string) => `watch-${userId}`;
 
-export function createQueues(connection: ConnectionOptions, redisPrefix: string, retry: RetryPolicy): Queues {
+export function createQueues(connection: ConnectionOptions, redisPrefix: string, retry: RetryPolicy, onError: (err: Error) => void): Queues {
   const prefix = bullPrefix(redisPrefix);
   const defaultJobOptions = jobOptions(retry);
-  const make = <N extends QueueName>(name: N) => new Queue<JobPayloads[N]>(name, { connection, prefix, defaultJobOptions });
+  const make = <N extends QueueName>(name: N) => {
+    const queue = new Queue<JobPayloads[N]>(name, { connection, prefix, defaultJobOptions });
+    // Without a listener, a lost Redis connection is printed raw to stderr.
+    queue.on('error', onError);
+    return queue;
+  };
   const sync = make(QUEUE_NAMES.mailboxSync);
   const reply = make(QUEUE_NAMES.reply);
   const watch = make(QUEUE_NAMES.gmailWatch);

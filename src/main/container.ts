@@ -53,7 +53,9 @@ export function createContainer(config: Config, logger: Logger) {
   const db: Knex = createKnex({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
   const redis = new Redis(redisOptions(config.redisUrl));
   redis.on('error', (err: Error) => logger.warn({ err: { name: err.name, message: err.message } }, 'redis connection error'));
-  const queues: Queues = createQueues(redisOptions(config.redisUrl), config.redisPrefix, { attempts: config.worker.jobAttempts, backoffMs: config.worker.jobBackoffMs });
+  const queues: Queues = createQueues(redisOptions(config.redisUrl), config.redisPrefix, { attempts: config.worker.jobAttempts, backoffMs: config.worker.jobBackoffMs }, (err) =>
+    logger.warn({ err: { name: err.name, message: err.message } }, 'queue connection error'),
+  );
   const cipher = new FieldCipher(config.encryptionKeys, config.encryptionCurrentKey);
   const blindIndex = new BlindIndex(config.blindIndexKey);
   const oauthClient = createOAuthClient(config);

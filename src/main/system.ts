@@ -68,6 +68,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const app = buildApp({
       config,
       logger,
+      metrics: container.metrics,
       redis: container.redis,
       oauthClient: container.oauthClient,
       services,

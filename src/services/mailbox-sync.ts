@@ -153,10 +153,23 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
       if (outcome.kind === 'reply_pending') replies.push(outcome.replyId);
     }
     // Queued once the whole batch is recorded, so mail the user answered by hand in the same batch
-    // has its pending reply cancelled first. A crash before this leaves pending rows that the
-    // periodic reconcile queues.
+    // has its pending reply cancelled first.
     for (const replyId of replies) await jobs.enqueueReply({ replyId, requestId: at.requestId });
     result.repliesQueued += replies.length;
+    // Mail listed again because an earlier run died between recording it and queueing its reply:
+    // queue those replies now (a no-op for a reply whose job still exists).
+    for (const replyId of await pendingRepliesOf(user.id, [...known])) {
+      if (await jobs.requeueReply(replyId)) result.repliesQueued += 1;
+    }
+  }
+
+  async function pendingRepliesOf(userId: string, gmailMessageIds: string[]): Promise<string[]> {
+    if (gmailMessageIds.length === 0) return [];
+    return db('replies as r')
+      .join('message_history as m', 'm.id', 'r.source_message_id')
+      .where({ 'r.user_id': userId, 'r.status': 'pending' })
+      .whereIn('m.gmail_message_id', gmailMessageIds)
+      .pluck('r.id');
   }
 
   async function advanceCursor(userId: string, historyId: string): Promise<void> {

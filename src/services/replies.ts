@@ -57,6 +57,13 @@ function leaseMarginMs(leaseSeconds: number): number {
 const CAP_LOCK_NAMESPACE = 7342;
 
 /**
+ * A pending reply this old is queued again by the reconcile if its job is gone. Long enough for a
+ * sync to finish recording its batch (its replies are queued at the end), short enough that mail
+ * is answered soon after Redis lost its queues.
+ */
+const STUCK_PENDING_MS = 15_000;
+
+/**
  * Answers one received mail: asks the LLM with the contact's instruction and the conversation so
  * far, sends the answer into the same Gmail thread and records it as 'sent'. A reply row moves
  * pending → sending → sent (or cancelled / failed, with the reason). 'sending' is a lease: while
@@ -260,7 +267,7 @@ export function createRepliesService(deps: RepliesDeps) {
      * Redis, or the process died between recording the mail and queueing), or 'sending' past the
      * lease (the run died mid-send).
      */
-    async stuckReplyIds(olderThanMs = 60_000, max = 1000): Promise<string[]> {
+    async stuckReplyIds(olderThanMs = STUCK_PENDING_MS, max = 1000): Promise<string[]> {
       const before = new Date(Date.now() - olderThanMs);
       return db('replies')
         .where((q) => q.where('status', 'pending').where('updated_at', '<', before))

@@ -68,9 +68,16 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
 
   beforeEach(clearSyncJobs);
 
+  async function pushesCounted(outcome: string): Promise<number> {
+    const metric = (await system.container.metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'gmail_pushes_total');
+    return Number(metric?.values.find((v) => v.labels.source === 'push' && v.labels.outcome === outcome)?.value ?? 0);
+  }
+
   it('queues a mailbox sync for a push with a numeric historyId and answers 204', async () => {
+    const queuedBefore = await pushesCounted('queued');
     const res = await push(envelope({ emailAddress: userEmail, historyId: 9876543 }), system.sandbox!.signToken(claims()));
     expect(res.status).to.equal(204);
+    expect(await pushesCounted('queued')).to.equal(queuedBefore + 1);
     expect(await syncJobsFor(userId)).to.equal(1);
     const [job] = await system.container.queues.byName['mailbox-sync'].getJobs(['waiting']);
     // ids only: the job carries no address, history id or content

@@ -4,10 +4,12 @@ import { jsonBody, MalformedJsonError } from '../middleware/json-body';
 import { decodePushBody, UnreadablePushError } from '../../gmail/push-notification';
 import { PushAuthError } from '../../gmail/push-auth';
 import type { PushService } from '../../services/gmail-push';
+import type { Metrics } from '../../observability/metrics';
 
 export interface WebhookDeps {
   verifyPush(authorization: string | undefined): Promise<void>;
   push: PushService;
+  metrics: Metrics;
 }
 
 /**
@@ -18,12 +20,14 @@ export interface WebhookDeps {
 export function webhookRoutes(deps: WebhookDeps): Router {
   const router = new Router();
   const parse = jsonBody('64kb');
+  const counted = (outcome: string) => deps.metrics.pushes.inc({ source: 'push', outcome });
 
   router.post('/webhooks/gmail', async (ctx, next) => {
     try {
       await deps.verifyPush(ctx.get('authorization') || undefined);
     } catch (err) {
       if (err instanceof PushAuthError) {
+        counted('unauthenticated');
         ctx.state.log.warn({ reason: err.message }, 'push refused');
         throw new AppError(401, 'push_unauthenticated', 'push token missing or not accepted');
       }
@@ -35,6 +39,7 @@ export function webhookRoutes(deps: WebhookDeps): Router {
       await parse(ctx, async () => undefined);
     } catch (err) {
       if (!(err instanceof MalformedJsonError)) throw err;
+      counted('unreadable');
       ctx.state.log.warn({ reason: 'malformed body' }, 'push acknowledged without processing');
       ctx.status = 204;
       return;
@@ -46,11 +51,13 @@ export function webhookRoutes(deps: WebhookDeps): Router {
       notification = decodePushBody((ctx.request as unknown as { body?: unknown }).body);
     } catch (err) {
       if (!(err instanceof UnreadablePushError)) throw err;
+      counted('unreadable');
       ctx.state.log.warn({ reason: err.message }, 'push acknowledged without processing');
       ctx.status = 204;
       return;
     }
     const outcome = await deps.push.accept(notification, ctx.state.requestId);
+    counted(outcome);
     ctx.state.log.info({ outcome, historyId: notification.historyId, pubsubMessageId: notification.pubsubMessageId }, 'push');
     ctx.status = 204;
   });
