@@ -5,7 +5,7 @@ import type { Clock } from './clock';
 import { takeRateLimit, takeSendFailure } from './faults';
 import { authenticate, checkUserId, metadataOnly, requireScope, SCOPES } from './gmail-access';
 import { clamp, listHistory } from './gmail-history';
-import { decodeAttachmentId, MESSAGE_FORMATS, messageResource, type MessageFormat } from './gmail-message-resource';
+import { decodeAttachmentId, MESSAGE_FORMATS, messageResource } from './gmail-message-resource';
 import { parseQuery } from './gmail-search';
 import { SYSTEM_LABELS, type GmailStore, type Mailbox, type StoredMessage } from './gmail-store';
 import { GoogleApiError, gmailErrors, sendGoogleError } from './google-errors';

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { Contact, type User } from '../db/models';
 import { newId } from '../db/ids';
-import { sealColumns } from '../db/encrypted-columns';
 import type { FieldCipher } from '../crypto/field-cipher';
 import { normalizeEmail, type BlindIndex } from '../crypto/blind-index';
 import type { RawMessage } from '../gmail/client';
@@ -11,6 +10,7 @@ import { detectAutomatedMail } from '../gmail/automated-mail';
 import type { Logger } from '../observability/logger';
 import type { AuditContext, AuditLog } from './audit';
 import { touchConversation } from './conversations';
+import { insertHistoryMessage } from './message-history';
 
 export interface MailRecorderDeps {
   db: Knex;
@@ -41,26 +41,19 @@ export function createMailRecorder(deps: MailRecorderDeps) {
     return Contact.query(trx ?? db).where({ user_id: userId, email_hash: blindIndex.ofEmail(address) }).whereNull('deleted_at').first();
   }
 
-  async function insertMessage(trx: Knex.Transaction, row: { userId: string; contactId: string; direction: 'sent' | 'received'; message: RawMessage; mail: ParsedMail }): Promise<string | null> {
-    const id = newId();
-    const inserted = await trx('message_history')
-      .insert({
-        id,
-        user_id: row.userId,
-        contact_id: row.contactId,
-        message_direction: row.direction,
-        ...sealColumns(cipher, 'message_history', id, { message_text: row.mail.text, subject: row.mail.subject }),
-        timestamp: row.message.internalDate,
-        gmail_message_id: row.message.id,
-        gmail_thread_id: row.message.threadId,
-        rfc822_message_id: row.mail.messageId,
-        rfc822_references: row.mail.references,
-      })
-      .onConflict(['user_id', 'gmail_message_id'])
-      .ignore()
-      .returning('id');
-    return inserted.length > 0 ? id : null;
-  }
+  const insertMessage = (trx: Knex.Transaction, row: { userId: string; contactId: string; direction: 'sent' | 'received'; message: RawMessage; mail: ParsedMail }) =>
+    insertHistoryMessage(trx, cipher, {
+      userId: row.userId,
+      contactId: row.contactId,
+      direction: row.direction,
+      text: row.mail.text,
+      subject: row.mail.subject,
+      timestamp: row.message.internalDate,
+      gmailMessageId: row.message.id,
+      gmailThreadId: row.message.threadId,
+      rfc822MessageId: row.mail.messageId,
+      rfc822References: row.mail.references,
+    });
 
   async function pausedUntil(trx: Knex.Transaction, userId: string, contactId: string): Promise<Date | null> {
     const row = await trx('active_conversations').where({ user_id: userId, contact_id: contactId }).first('paused_until');

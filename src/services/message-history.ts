@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { Contact, MessageHistory } from '../db/models';
-import { openColumn } from '../db/encrypted-columns';
+import { openColumn, sealColumns } from '../db/encrypted-columns';
+import { newId } from '../db/ids';
 import type { FieldCipher } from '../crypto/field-cipher';
 import { NotFoundError } from '../errors';
 import { decodeCursor, isIsoDate, isUuidString, toPage, type Page } from './pagination';
@@ -25,6 +26,44 @@ export function messageView(cipher: FieldCipher, row: MessageHistory): MessageVi
     timestamp: row.timestamp.toISOString(),
     gmail_thread_id: row.gmail_thread_id,
   };
+}
+
+export interface NewHistoryMessage {
+  userId: string;
+  contactId: string;
+  direction: 'sent' | 'received';
+  text: string;
+  subject: string;
+  timestamp: Date;
+  gmailMessageId: string;
+  gmailThreadId: string;
+  rfc822MessageId?: string | null;
+  rfc822References?: string[];
+}
+
+/**
+ * Writes one message of the history, text and subject encrypted, at most once per user and Gmail
+ * message id. Returns the new row's id, or null when that Gmail message was recorded already.
+ */
+export async function insertHistoryMessage(trx: Knex.Transaction, cipher: FieldCipher, message: NewHistoryMessage): Promise<string | null> {
+  const id = newId();
+  const inserted = await trx('message_history')
+    .insert({
+      id,
+      user_id: message.userId,
+      contact_id: message.contactId,
+      message_direction: message.direction,
+      ...sealColumns(cipher, 'message_history', id, { message_text: message.text, subject: message.subject }),
+      timestamp: message.timestamp,
+      gmail_message_id: message.gmailMessageId,
+      gmail_thread_id: message.gmailThreadId,
+      rfc822_message_id: message.rfc822MessageId ?? null,
+      rfc822_references: message.rfc822References ?? [],
+    })
+    .onConflict(['user_id', 'gmail_message_id'])
+    .ignore()
+    .returning('id');
+  return inserted.length > 0 ? id : null;
 }
 
 export interface MessagePageInput {

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { Contact, MessageHistory, Reply, User } from '../db/models';
-import { newId } from '../db/ids';
-import { openColumn, sealColumns } from '../db/encrypted-columns';
+import { openColumn } from '../db/encrypted-columns';
 import type { FieldCipher } from '../crypto/field-cipher';
 import type { GmailClients, GmailMailbox } from '../gmail/client';
 // The reply id header is how a reply we sent is found again in Gmail (Gmail may rewrite our Message-ID).
@@ -13,6 +12,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { AuditContext, AuditLog } from './audit';
 import { touchConversation } from './conversations';
+import { insertHistoryMessage } from './message-history';
 
 export interface ReplyLimits {
   /** How long a claimed send belongs to one run (longer than a Gmail call can take). */
@@ -99,22 +99,16 @@ export function createRepliesService(deps: RepliesDeps) {
 
   async function recordSent(reply: Reply, sent: { gmailId: string; threadId: string; text: string; subject: string; at: Date }, at: AuditContext): Promise<void> {
     await db.transaction(async (trx) => {
-      const id = newId();
-      const inserted = await trx('message_history')
-        .insert({
-          id,
-          user_id: reply.user_id,
-          contact_id: reply.contact_id,
-          message_direction: 'sent',
-          ...sealColumns(cipher, 'message_history', id, { message_text: sent.text, subject: sent.subject }),
-          timestamp: sent.at,
-          gmail_message_id: sent.gmailId,
-          gmail_thread_id: sent.threadId,
-        })
-        .onConflict(['user_id', 'gmail_message_id'])
-        .ignore()
-        .returning('id');
-      const messageId = (inserted[0] as { id: string } | undefined)?.id ?? null;
+      const messageId = await insertHistoryMessage(trx, cipher, {
+        userId: reply.user_id,
+        contactId: reply.contact_id,
+        direction: 'sent',
+        text: sent.text,
+        subject: sent.subject,
+        timestamp: sent.at,
+        gmailMessageId: sent.gmailId,
+        gmailThreadId: sent.threadId,
+      });
       if (messageId) await touchConversation(trx, { userId: reply.user_id, contactId: reply.contact_id, messageId, at: sent.at });
       await Reply.query(trx)
         .patch({ status: 'sent', sent_message_id: messageId, gmail_message_id: sent.gmailId, gmail_thread_id: sent.threadId, sent_at: sent.at, lease_until: null, failure_reason: null, updated_at: new Date() })

@@ -122,7 +122,7 @@ describe('sandbox Pub/Sub push to the running app', () => {
   });
 
   it('follows the watch label filter: a message that is only SENT is not pushed to an INBOX watch', async () => {
-    const { email, userId, own } = await signedInUser('filter');
+    const { userId, own } = await signedInUser('filter');
     const { data } = await own.gmail.users.messages.send({ userId: 'me', requestBody: { raw: rfc822({ To: 'someone@example.org', Subject: 'outgoing' }, 'x') } });
     expect(data.labelIds).to.deep.equal(['SENT']);
     const historyId = await historyIdOf(own, data.id!);
