@@ -85,7 +85,6 @@ export function buildApp(deps: AppDeps): Koa {
       redis: deps.redis,
       keyPrefix: config.redisPrefix,
       idleMinutes: config.sessionIdleMinutes,
-      secureCookies: config.publicUrl.startsWith('https://'),
     }),
   );
 

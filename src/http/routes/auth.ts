@@ -8,6 +8,7 @@ import type { UsersService } from '../../services/users';
 import type { Logger } from '../../observability/logger';
 import { createGoogleStrategy, GOOGLE_SCOPES, IdTokenError, type GoogleSignInResult } from '../auth/google-strategy';
 import { SESSION_USER_KEY, SESSION_SIGNED_IN_AT_KEY } from '../middleware/require-user';
+import { clearSessionCookie } from '../middleware/session';
 
 export interface AuthRouteDeps {
   config: Config;
@@ -80,6 +81,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   router.post('/auth/logout', async (ctx) => {
     ctx.session = null;
+    clearSessionCookie(ctx);
     ctx.status = 204;
   });
 

@@ -5,6 +5,7 @@ import type { UsersService } from '../../services/users';
 import type { ConversationsService } from '../../services/conversations';
 import type { AccountDeletion } from '../../services/account-deletion';
 import { NotFoundError, UnauthenticatedError } from '../../errors';
+import { clearSessionCookie } from '../middleware/session';
 
 export function meRoutes(deps: { users: UsersService; conversations: ConversationsService; accounts: AccountDeletion }): Router {
   const router = new Router();
@@ -23,6 +24,7 @@ export function meRoutes(deps: { users: UsersService; conversations: Conversatio
   router.delete('/api/me', async (ctx) => {
     await deps.accounts.deleteAccount(ctx.state.userId, { requestId: ctx.state.requestId });
     ctx.session = null;
+    clearSessionCookie(ctx);
     ctx.status = 204;
   });
 
