@@ -33,6 +33,11 @@ export interface Config {
   encryptionCurrentKey: EncryptionKey;
   blindIndexKey: Buffer;
   adminEmails: string[];
+  rateLimits: {
+    perIpPerMinute: number;
+    perUserPerMinute: number;
+    signInPerMinute: number;
+  };
   sandboxEnabled: boolean;
   google: {
     clientId: string;
@@ -118,6 +123,9 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'ENCRYPTION_CURRENT_KEY', default: (v) => v.ENCRYPTION_KEYS!.split(',').at(-1)!.split(':')[0]!, pattern: '^[A-Za-z0-9]{1,16}$', description: 'Version of the key that encrypts new values.' },
   { name: 'BLIND_INDEX_KEY', requiredWhen: () => true, pattern: BASE64_32, secret: true, description: 'base64 of 32 bytes; keys the HMAC that lets contacts be found by email. Separate from the encryption keys.' },
   { name: 'ADMIN_EMAILS', default: '', pattern: '^[^,\\s]*(,[^,\\s]+)*$', description: 'Comma-separated Google accounts allowed into Bull Board and the admin endpoints.' },
+  { name: 'RATE_LIMIT_PER_IP_PER_MINUTE', default: '600', pattern: '^[1-9][0-9]*$', description: 'Requests per minute from one IP address (the Pub/Sub webhook and health probes are not counted); more answer 429.' },
+  { name: 'RATE_LIMIT_PER_USER_PER_MINUTE', default: '300', pattern: '^[1-9][0-9]*$', description: 'Requests per minute to /api by one signed-in user; more answer 429.' },
+  { name: 'RATE_LIMIT_SIGN_IN_PER_MINUTE', default: '20', pattern: '^[1-9][0-9]*$', description: 'Sign-in requests (/auth/google and its callback) per minute from one IP address; more answer 429.' },
   { name: 'GOOGLE_CLIENT_ID', default: '', description: 'OAuth client id. Empty turns the sandbox on (never in production).' },
   { name: 'GOOGLE_CLIENT_SECRET', default: (v) => (sandboxOn(v) ? 'sandbox-client-secret' : ''), requiredWhen: sandboxOff, secret: true, description: 'OAuth client secret.' },
   { name: 'GOOGLE_AUTH_URL', default: (v) => sandboxUrl('/oauth2/auth')(v) || 'https://accounts.google.com/o/oauth2/v2/auth', pattern: '^https?://', description: 'OAuth authorization endpoint.' },
@@ -241,6 +249,11 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionCurrentKey,
     blindIndexKey,
     adminEmails: v.ADMIN_EMAILS ? v.ADMIN_EMAILS.split(',').map((e) => e.trim().toLowerCase()) : [],
+    rateLimits: {
+      perIpPerMinute: Number(v.RATE_LIMIT_PER_IP_PER_MINUTE),
+      perUserPerMinute: Number(v.RATE_LIMIT_PER_USER_PER_MINUTE),
+      signInPerMinute: Number(v.RATE_LIMIT_SIGN_IN_PER_MINUTE),
+    },
     sandboxEnabled,
     google: {
       clientId: sandboxEnabled ? 'sandbox-client-id.apps.googleusercontent.com' : v.GOOGLE_CLIENT_ID!,

@@ -10,6 +10,10 @@ import { requestContext } from './middleware/request-context';
 import { jsonBody } from './middleware/json-body';
 import { errorHandler } from './middleware/errors';
 import { sessionMiddleware } from './middleware/session';
+import { securityHeaders } from './middleware/security-headers';
+import { corsForFrontend } from './middleware/cors';
+import { csrfProtection } from './middleware/csrf';
+import { rateLimit } from './middleware/rate-limit';
 import { requireUser } from './middleware/require-user';
 import { requireAdmin } from './middleware/require-admin';
 import { authRoutes } from './routes/auth';
@@ -57,6 +61,11 @@ const requireJsonBody: Koa.Middleware = async (ctx, next) => {
   await next();
 };
 
+/** Paths whose state-changing requests are authenticated by the session cookie (CSRF-checked). */
+const COOKIE_AUTHENTICATED_PATHS = /^\/(?:api(?:\/|$)|admin(?:\/|$)|auth\/logout$)/;
+/** Paths not counted by the per-IP limit. */
+const UNLIMITED_PATHS = /^\/(?:webhooks\/gmail|livez|readyz|metrics)$/;
+
 /** Builds the Koa app (never listens): the REST API, sign-in, the push webhook, health, Bull Board. */
 export function buildApp(deps: AppDeps): Koa {
   const { config } = deps;
@@ -66,12 +75,12 @@ export function buildApp(deps: AppDeps): Koa {
 
   app.use(requestContext(deps.logger));
   app.use(errorHandler());
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    await next();
-  });
+  app.use(securityHeaders());
   if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
+  app.use(corsForFrontend(config.allowedOrigins));
+  const limit = (scope: string, max: number, id: (ctx: Koa.Context) => string | false) => rateLimit({ redis: deps.redis, keyPrefix: config.redisPrefix, scope, max, id });
+  // Pub/Sub pushes (authenticated, and many from few addresses) and probes are not counted per IP.
+  app.use(limit('ip', config.rateLimits.perIpPerMinute, (ctx) => (UNLIMITED_PATHS.test(ctx.path) ? false : ctx.ip)));
 
   const publicRouter = new Router();
   publicRouter.use(rootRoutes({ sandboxEnabled: config.sandboxEnabled }).routes());
@@ -87,6 +96,10 @@ export function buildApp(deps: AppDeps): Koa {
       idleMinutes: config.sessionIdleMinutes,
     }),
   );
+
+  app.use(limit('sign-in', config.rateLimits.signInPerMinute, (ctx) => (ctx.path.startsWith('/auth/google') ? ctx.ip : false)));
+  const csrf = csrfProtection(config.allowedOrigins);
+  app.use((ctx, next) => (COOKIE_AUTHENTICATED_PATHS.test(ctx.path) ? csrf(ctx, next) : next()));
 
   const auth = authRoutes({ config, oauthClient: deps.oauthClient, users: deps.services.users, afterSignIn: deps.afterSignIn, logger: deps.logger });
   app.use(auth.routes());
@@ -105,7 +118,13 @@ export function buildApp(deps: AppDeps): Koa {
   }
 
   const api = new Router();
-  api.use('/api', requireUser(config.sessionAbsoluteHours), requireJsonBody, jsonBody('256kb'));
+  api.use(
+    '/api',
+    requireUser(config.sessionAbsoluteHours),
+    limit('user', config.rateLimits.perUserPerMinute, (ctx) => ctx.state.userId),
+    requireJsonBody,
+    jsonBody('256kb'),
+  );
   api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations, accounts: deps.services.accounts }).routes());
   api.use(contactRoutes({ contacts: deps.services.contacts, history: deps.services.history }).routes());
   app.use(api.routes());

@@ -30,6 +30,10 @@ export function testConfig(publicUrl: string, overrides: Record<string, string> 
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     LOG_PRETTY: 'false',
     WORKER_CONCURRENCY: '3',
+    // Every test signs in from 127.0.0.1: the limits are tested on systems of their own.
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+    RATE_LIMIT_SIGN_IN_PER_MINUTE: '1000000',
     ...TEST_SECRETS,
     ...overrides,
   });

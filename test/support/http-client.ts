@@ -44,7 +44,12 @@ export class HttpClient {
       body = JSON.stringify(opts.json);
       headers['content-type'] ??= 'application/json';
     }
-    if (body !== undefined && sameOrigin) headers.origin ??= this.baseUrl;
+    // As a browser frontend on our origin does: Origin on every state-changing request, and
+    // X-Requested-With when there is no JSON body (the CSRF check asks for one or the other).
+    if (sameOrigin && !['GET', 'HEAD', 'OPTIONS'].includes(method)) {
+      headers.origin ??= this.baseUrl;
+      if (body === undefined) headers['x-requested-with'] ??= 'fetch';
+    }
     const res = await fetch(url, { method, headers, body, redirect: 'manual' });
     if (sameOrigin) this.remember(res);
     const text = await res.text();

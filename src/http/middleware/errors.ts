@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { AppError } from '../../errors';
 
 interface HttpishError {
+  headers?: Record<string, string | number>;
   status?: number;
   statusCode?: number;
   expose?: boolean;
@@ -16,6 +17,7 @@ function codeForHttpError(err: HttpishError, status: number): { code: string; me
   if (status === 415) return { code: 'unsupported_media_type', message: 'send the body as application/json' };
   if (status === 405) return { code: 'method_not_allowed', message: 'method not allowed on this route' };
   if (status === 404) return { code: 'not_found', message: 'no such route' };
+  if (status === 429) return { code: 'rate_limited', message: 'too many requests; retry after the time in Retry-After' };
   return { code: 'bad_request', message: err.expose && err.message ? err.message : 'bad request' };
 }
 
@@ -44,6 +46,7 @@ export function errorHandler(): Koa.Middleware {
       if (status && status >= 400 && status < 500) {
         const { code, message } = codeForHttpError(err, status);
         ctx.status = status;
+        for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name, String(value));
         ctx.body = { error: { code, message, details: [] } };
         return;
       }
