@@ -49,39 +49,54 @@ export interface UsersDeps {
 
 export function createUsersService(deps: UsersDeps) {
   const { db, connections, audit } = deps;
+
+  async function signInOnce(identity: GoogleIdentity, tokens: GoogleTokens, at: AuditContext): Promise<{ user: User; hasRefreshToken: boolean; created: boolean }> {
+    const email = normalizeEmail(identity.email);
+    return db.transaction(async (trx) => {
+      const existing = await User.query(trx).where('google_sub', identity.sub).forUpdate().first();
+      const clash = await User.query(trx).where('email', email).whereNot('google_sub', identity.sub).first();
+      if (clash) throw new ConflictError('email_taken', 'this email belongs to another Google account here');
+      let user: User;
+      if (existing) {
+        user = await User.query(trx).patchAndFetchById(existing.id, { email, name: identity.name, updated_at: new Date() });
+      } else {
+        user = await User.query(trx).insertAndFetch({
+          id: newId(),
+          email,
+          google_sub: identity.sub,
+          name: identity.name,
+          is_subscription_active: deps.newUsersSubscribed,
+        });
+      }
+      await connections.saveTokens(
+        user.id,
+        { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt, scopes: tokens.scopes },
+        trx,
+      );
+      const grant = await connections.readGrant(user.id, trx);
+      await audit({ actorType: 'user', actorUserId: user.id, action: existing ? 'auth.sign_in' : 'auth.sign_up', entityType: 'user', entityId: user.id }, at, trx);
+      // A refresh token that Google revoked (needs_reconsent) counts as none: consent is asked again.
+      return { user, hasRefreshToken: Boolean(grant?.refreshToken) && grant?.status === 'ok', created: !existing };
+    });
+  }
+
   return {
     /**
      * Creates or updates the user identified by Google's subject id and stores the grant. Returns
      * whether a refresh token is now stored (without one, the caller asks Google for consent again).
      */
     async signIn(identity: GoogleIdentity, tokens: GoogleTokens, at: AuditContext): Promise<{ user: User; hasRefreshToken: boolean; created: boolean }> {
-      const email = normalizeEmail(identity.email);
-      return db.transaction(async (trx) => {
-        const existing = await User.query(trx).where('google_sub', identity.sub).forUpdate().first();
-        const clash = await User.query(trx).where('email', email).whereNot('google_sub', identity.sub).first();
-        if (clash) throw new ConflictError('email_taken', 'this email belongs to another Google account here');
-        let user: User;
-        if (existing) {
-          user = await User.query(trx).patchAndFetchById(existing.id, { email, name: identity.name, updated_at: new Date() });
-        } else {
-          user = await User.query(trx).insertAndFetch({
-            id: newId(),
-            email,
-            google_sub: identity.sub,
-            name: identity.name,
-            is_subscription_active: deps.newUsersSubscribed,
-          });
+      // Two first sign-ins at once (a double click, two tabs) both find no user and both insert: the
+      // one that loses on a unique constraint runs again and finds the other's row.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return await signInOnce(identity, tokens, at);
+        } catch (err) {
+          const e = err as { code?: string; nativeError?: { code?: string } };
+          const code = e.nativeError?.code ?? e.code;
+          if (code !== '23505' || attempt >= 3) throw err;
         }
-        await connections.saveTokens(
-          user.id,
-          { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresAt: tokens.expiresAt, scopes: tokens.scopes },
-          trx,
-        );
-        const grant = await connections.readGrant(user.id, trx);
-        await audit({ actorType: 'user', actorUserId: user.id, action: existing ? 'auth.sign_in' : 'auth.sign_up', entityType: 'user', entityId: user.id }, at, trx);
-        // A refresh token that Google revoked (needs_reconsent) counts as none: consent is asked again.
-        return { user, hasRefreshToken: Boolean(grant?.refreshToken) && grant?.status === 'ok', created: !existing };
-      });
+      }
     },
 
     async findByEmail(email: string): Promise<User | undefined> {
@@ -123,6 +138,11 @@ export function createUsersService(deps: UsersDeps) {
         );
         return updated;
       });
+    },
+
+    /** Records that the user ended a session (the session itself lives in Redis). */
+    async signOut(userId: string, at: AuditContext): Promise<void> {
+      await audit({ actorType: 'user', actorUserId: userId, action: 'auth.sign_out', entityType: 'user', entityId: userId }, at);
     },
   };
 }

@@ -71,6 +71,19 @@ describe('sign-in through the sandbox', () => {
     expect((await second.get('/api/me')).status).to.equal(200);
   });
 
+  it('signs in the same new user from several tabs at once: no 500, one user, no address in the log', async () => {
+    const email = uniqueEmail('tabs');
+    const before = system.logLines.length;
+    const clients = await Promise.all(Array.from({ length: 6 }, () => signIn(system.baseUrl, email)));
+    const ids = await Promise.all(clients.map(async (c) => (await c.get<{ id: string }>('/api/me')).body.id));
+    expect(new Set(ids).size).to.equal(1);
+    const { rows } = await pg.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+    expect(rows[0].n).to.equal(1);
+    const lines = system.logLines.slice(before).join('');
+    expect(lines).to.not.contain('unhandled error');
+    expect(lines).to.not.contain(email);
+  });
+
   it('asks Google for consent again when no refresh token is stored, and stores the new one', async () => {
     const email = uniqueEmail('reconsent');
     await signIn(system.baseUrl, email);

@@ -22,6 +22,14 @@ function codeForHttpError(err: HttpishError, status: number): { code: string; me
 }
 
 /**
+ * What of an unexpected error may reach the log: database errors carry the offending values in
+ * `detail` (an address, a token), so only the name, code, message and stack are kept.
+ */
+function loggableError(err: Error & { code?: unknown; constraint?: unknown }): Record<string, unknown> {
+  return { name: err.name, code: err.code, constraint: err.constraint, message: err.message, stack: err.stack };
+}
+
+/**
  * The one place that turns errors into `{"error": {code, message, details}}`. Our AppErrors keep
  * their code; HTTP errors raised by Koa or the body parser get a stable code; anything else is a
  * 500 with no internal detail (the full error goes to the log).
@@ -50,7 +58,7 @@ export function errorHandler(): Koa.Middleware {
         ctx.body = { error: { code, message, details: [] } };
         return;
       }
-      ctx.state.log?.error({ err }, 'unhandled error');
+      ctx.state.log?.error({ err: loggableError(err) }, 'unhandled error');
       ctx.status = 500;
       ctx.body = { error: { code: 'internal_error', message: 'internal error', details: [] } };
     }
