@@ -82,6 +82,14 @@ export interface Config {
     apiEndpoint: string;
     sandboxPort: number;
   };
+  operations: {
+    metricsToken: string;
+    workerMetricsPort: number;
+    workerMetricsHost: string;
+    sentryDsn: string;
+    sentryEnvironment: string;
+    shutdownTimeoutMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -159,6 +167,12 @@ export const VARIABLES: VariableSpec[] = [
   { name: 'PUBSUB_SUBSCRIPTION', default: '', pattern: '^projects/[^/]+/subscriptions/[^/]+$', description: 'Pub/Sub pull subscription (`projects/<project>/subscriptions/<name>`) that the worker reads Gmail notifications from, besides the push webhook. Empty: push only.' },
   { name: 'SANDBOX_PUBSUB_PORT', default: '8085', pattern: '^[0-9]{1,5}$', description: "Port of the sandbox's gRPC Pub/Sub on 127.0.0.1, started by the web process when the sandbox is on and PUBSUB_SUBSCRIPTION is set (0 picks a free port)." },
   { name: 'PUBSUB_API_ENDPOINT', default: (v) => (sandboxOn(v) && v.PUBSUB_SUBSCRIPTION ? `127.0.0.1:${v.SANDBOX_PUBSUB_PORT}` : ''), pattern: '^[A-Za-z0-9.-]+:[0-9]{1,5}$', description: "host:port of the Pub/Sub API for pulling; empty: Google's. With the sandbox, its local gRPC Pub/Sub (plain text, loopback only)." },
+  { name: 'METRICS_TOKEN', default: '', pattern: '^[\\x21-\\x7e]{16,}$', secret: true, description: 'Bearer token (16+ characters) that a scraper must send to read /metrics on web and worker. Empty: /metrics answers without one, except on the web port in production, where it is then off (404).' },
+  { name: 'WORKER_METRICS_PORT', default: '9464', pattern: '^[0-9]{1,5}$', description: "Port of the worker process's own HTTP listener: /metrics, /livez and /readyz (0 picks a free port). `npm start` has none: its web port serves them." },
+  { name: 'WORKER_METRICS_HOST', default: '0.0.0.0', pattern: '^[0-9A-Za-z.:-]+$', description: "Address that the worker's HTTP listener binds to (127.0.0.1 keeps it on the machine)." },
+  { name: 'SENTRY_DSN', default: '', pattern: '^https?://[^@/]+@[^/]+/.+$', secret: true, description: 'Sentry DSN: HTTP 5xx errors and jobs failed for good are reported there, scrubbed of tokens, addresses and content. Empty: no error tracking, nothing sent anywhere.' },
+  { name: 'SENTRY_ENVIRONMENT', default: (v) => v.NODE_ENV!, pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Environment name attached to the error reports.' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', default: '25000', pattern: '^[1-9][0-9]{2,}$', description: 'On SIGTERM, how long in-flight requests and jobs may take to finish before the process exits anyway (a job cut off is run again by another worker after WORKER_LOCK_MS).' },
 ];
 
 export class ConfigError extends Error {
@@ -297,6 +311,14 @@ export function loadConfig(env: Env = process.env): Config {
       subscription: v.PUBSUB_SUBSCRIPTION!,
       apiEndpoint: v.PUBSUB_API_ENDPOINT!,
       sandboxPort: Number(v.SANDBOX_PUBSUB_PORT),
+    },
+    operations: {
+      metricsToken: v.METRICS_TOKEN!,
+      workerMetricsPort: Number(v.WORKER_METRICS_PORT),
+      workerMetricsHost: v.WORKER_METRICS_HOST!,
+      sentryDsn: v.SENTRY_DSN!,
+      sentryEnvironment: v.SENTRY_ENVIRONMENT!,
+      shutdownTimeoutMs: Number(v.SHUTDOWN_TIMEOUT_MS),
     },
   };
 }

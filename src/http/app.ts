@@ -5,6 +5,7 @@ import type { OAuth2Client } from 'google-auth-library';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import type { ErrorReporter } from '../observability/error-reporter';
 import { AppError } from '../errors';
 import { requestContext } from './middleware/request-context';
 import { jsonBody } from './middleware/json-body';
@@ -22,6 +23,10 @@ import { meRoutes } from './routes/me';
 import { webhookRoutes } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
 import { rootRoutes } from './routes/root';
+import { metricsRoutes } from './routes/metrics';
+import { adminAuditRoutes, auditRoutes } from './routes/audit';
+import { httpMetrics } from './middleware/http-metrics';
+import { reportServerErrors } from './middleware/report-server-errors';
 import { BULL_BOARD_PATH } from './bull-board';
 import type { UsersService } from '../services/users';
 import type { ContactsService } from '../services/contacts';
@@ -29,6 +34,7 @@ import type { MessageHistoryService } from '../services/message-history';
 import type { ConversationsService } from '../services/conversations';
 import type { PushService } from '../services/gmail-push';
 import type { AccountDeletion } from '../services/account-deletion';
+import type { AuditTrail } from '../services/audit-trail';
 
 export interface AppDeps {
   config: Config;
@@ -43,7 +49,12 @@ export interface AppDeps {
     conversations: ConversationsService;
     push: PushService;
     accounts: AccountDeletion;
+    audit: AuditTrail;
   };
+  /** Error tracking of 5xx answers (a no-op without SENTRY_DSN). */
+  errors: ErrorReporter;
+  /** True once the process is shutting down (/readyz then answers 503). */
+  isDraining?: () => boolean;
   verifyPush(authorization: string | undefined): Promise<void>;
   afterSignIn(userId: string, requestId: string): Promise<void>;
   healthChecks: Record<string, () => Promise<unknown>>;
@@ -74,7 +85,9 @@ export function buildApp(deps: AppDeps): Koa {
   app.silent = true;
 
   app.use(requestContext(deps.logger));
+  app.use(httpMetrics(deps.metrics));
   app.use(errorHandler());
+  app.use(reportServerErrors(deps.errors));
   app.use(securityHeaders());
   if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
   app.use(corsForFrontend(config.allowedOrigins));
@@ -84,7 +97,9 @@ export function buildApp(deps: AppDeps): Koa {
 
   const publicRouter = new Router();
   publicRouter.use(rootRoutes({ sandboxEnabled: config.sandboxEnabled }).routes());
-  publicRouter.use(healthRoutes({ checks: deps.healthChecks }).routes());
+  publicRouter.use(healthRoutes({ checks: deps.healthChecks, isDraining: deps.isDraining }).routes());
+  // On the public port: behind METRICS_TOKEN, or open outside production when none is set.
+  publicRouter.use(metricsRoutes({ registry: deps.metrics.registry, token: config.operations.metricsToken, openWithoutToken: config.nodeEnv !== 'production' }).routes());
   publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push, metrics: deps.metrics }).routes());
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true }));
@@ -105,8 +120,13 @@ export function buildApp(deps: AppDeps): Koa {
   app.use(auth.routes());
   app.use(auth.allowedMethods({ throw: true }));
 
+  const adminGuard = requireAdmin(config.adminEmails, async (id) => (await deps.services.users.me(id).catch(() => undefined))?.email);
+  const adminAudit = adminAuditRoutes({ trail: deps.services.audit, requireAdmin: adminGuard });
+  app.use(adminAudit.routes());
+  app.use(adminAudit.allowedMethods({ throw: true }));
+
   if (deps.bullBoard) {
-    const guard = requireAdmin(config.adminEmails, async (id) => (await deps.services.users.me(id).catch(() => undefined))?.email);
+    const guard = adminGuard;
     const board = deps.bullBoard;
     app.use(async (ctx, next) => {
       if (ctx.path === BULL_BOARD_PATH || ctx.path.startsWith(`${BULL_BOARD_PATH}/`)) {
@@ -127,6 +147,7 @@ export function buildApp(deps: AppDeps): Koa {
   );
   api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations, accounts: deps.services.accounts }).routes());
   api.use(contactRoutes({ contacts: deps.services.contacts, history: deps.services.history }).routes());
+  api.use(auditRoutes({ trail: deps.services.audit }).routes());
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));
 

@@ -1,5 +1,8 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Processor } from 'bullmq';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { ErrorReporter } from '../observability/error-reporter';
+import { runWithLogContext } from '../observability/log-context';
 import { GmailNotConnectedError } from '../gmail/errors';
 import { bullPrefix } from './queues';
 import { QUEUE_NAMES, type QueueName } from './registry';
@@ -19,6 +22,8 @@ export interface WorkerDeps {
   /** Lock of a running job; a job whose worker died is taken up again after about this long. */
   lockMs: number;
   logger: Logger;
+  metrics: Metrics;
+  errors: ErrorReporter;
   services: { sync: MailboxSyncService; replies: RepliesService; watch: WatchService; maintenance: MaintenanceService };
 }
 
@@ -39,10 +44,39 @@ function failFast<T>(processor: Processor<T>): Processor<T> {
   };
 }
 
+function requestIdOf(job: Job | undefined): string | undefined {
+  const data = job?.data as { requestId?: unknown } | undefined;
+  return typeof data?.requestId === 'string' ? data.requestId : undefined;
+}
+
+/**
+ * Runs each job with its ids in the log context (every line it writes carries the job id, the
+ * queue and the request that caused it) and measures its duration by outcome.
+ */
+function observed<T>(queue: QueueName, metrics: Metrics, processor: Processor<T>): Processor<T> {
+  return (job, token) =>
+    runWithLogContext({ jobId: job.id, queue, requestId: requestIdOf(job as Job) }, async () => {
+      const stop = metrics.jobDuration.startTimer({ queue });
+      try {
+        const result = await processor(job, token);
+        stop({ outcome: 'completed' });
+        return result;
+      } catch (err) {
+        stop({ outcome: err instanceof DelayedError ? 'delayed' : 'failed' });
+        throw err;
+      }
+    });
+}
+
+/** A failed attempt is final when BullMQ will not run the job again (it then sets finishedOn). */
+function failedForGood(job: Job | undefined, err: Error): boolean {
+  return err instanceof UnrecoverableError || Boolean(job?.finishedOn);
+}
+
 export function startWorkers(deps: WorkerDeps): Workers {
   const prefix = bullPrefix(deps.redisPrefix);
   const make = <T>(name: QueueName, processor: Processor<T>, concurrency = deps.concurrency) => {
-    const worker = new Worker<T>(name, failFast(processor), {
+    const worker = new Worker<T>(name, observed(name, deps.metrics, failFast(processor)), {
       connection: deps.connection,
       prefix,
       concurrency,
@@ -52,10 +86,15 @@ export function startWorkers(deps: WorkerDeps): Workers {
       maxStalledCount: 3,
     });
     const log = deps.logger.child({ queue: name });
-    worker.on('completed', (job: Job<T>) => log.info({ jobId: job.id, ms: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : null, result: job.returnvalue }, 'job completed'));
-    worker.on('failed', (job: Job<T> | undefined, err: Error) =>
-      log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: { name: err.name, message: err.message.slice(0, 300) } }, 'job failed'),
+    worker.on('completed', (job: Job<T>) =>
+      log.info({ jobId: job.id, requestId: requestIdOf(job), ms: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : null, result: job.returnvalue }, 'job completed'),
     );
+    worker.on('failed', (job: Job<T> | undefined, err: Error) => {
+      const final = failedForGood(job, err);
+      deps.metrics.jobFailures.inc({ queue: name, final: String(final) });
+      log.warn({ jobId: job?.id, requestId: requestIdOf(job), attempt: job?.attemptsMade, final, err: { name: err.name, message: err.message.slice(0, 300) } }, 'job failed');
+      if (final) deps.errors.jobFailed(err, { queue: name, jobId: job?.id, requestId: requestIdOf(job), attempts: job?.attemptsMade ?? 0 });
+    });
     worker.on('error', (err: Error) => log.error({ err: { name: err.name, message: err.message } }, 'worker error'));
     return worker as unknown as Worker;
   };

@@ -25,7 +25,10 @@ import { createRepliesService } from '../services/replies';
 import { createMailRecorder } from '../services/mail-recorder';
 import { createMaintenanceService } from '../services/maintenance';
 import { createAccountDeletion } from '../services/account-deletion';
+import { createAuditTrail } from '../services/audit-trail';
 import { createMetrics } from '../observability/metrics';
+import { createErrorReporter } from '../observability/error-reporter';
+import { QUEUE_STATES } from '../observability/metrics';
 
 /** Redis connection options that BullMQ workers need (blocking commands must not time out). */
 export function redisOptions(url: string) {
@@ -67,7 +70,13 @@ export function createContainer(config: Config, logger: Logger) {
       const row = await db('gmail_connections').where({ status: 'ok' }).whereNotNull('watch_error').count<{ count: string }[]>({ count: '*' }).first();
       return Number(row?.count ?? 0);
     },
+    queueSizes: () => Promise.all(queues.all.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) }))),
+    earliestWatchExpiry: async () => {
+      const row = await db('gmail_connections').where({ status: 'ok' }).min<{ min: Date | null }[]>({ min: 'watch_expires_at' }).first();
+      return row?.min ?? null;
+    },
   });
+  const errors = createErrorReporter({ dsn: config.operations.sentryDsn, environment: config.operations.sentryEnvironment, logger });
   const gmailLogger = logger.child({ component: 'gmail' });
   const gmailClients = createGmailClients({
     config,
@@ -104,6 +113,7 @@ export function createContainer(config: Config, logger: Logger) {
     sync,
     replies,
     maintenance: createMaintenanceService({ sync, replies, watch, jobs: queues, logger }),
+    audit: createAuditTrail(db),
     accounts: createAccountDeletion({ db, connections, watch, jobs: queues, revokeToken: async (token) => void (await oauthClient.revokeToken(token)), audit, logger }),
   };
   const verifyPush = createPushVerifier(oauthClient, { audience: config.google.pushAudience, serviceAccount: config.google.pushServiceAccount });
@@ -112,6 +122,7 @@ export function createContainer(config: Config, logger: Logger) {
     config,
     logger,
     metrics,
+    errors,
     db,
     redis,
     queues,
@@ -124,12 +135,14 @@ export function createContainer(config: Config, logger: Logger) {
     verifyPush,
     healthChecks: {
       postgres: () => db.raw('select 1'),
-      redis: () => redis.ping(),
+      // Fails at once while disconnected, instead of queueing a PING until Redis is back.
+      redis: () => (redis.status === 'ready' ? redis.ping() : Promise.reject(new Error(`redis ${redis.status}`))),
     },
     async close() {
       await queues.close();
       redis.disconnect();
       await db.destroy();
+      await errors.close();
     },
   };
 }

@@ -16,7 +16,7 @@ async function main() {
   const applied = await migrateLatest(db).finally(() => db.destroy());
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const system = await startSystem({ config, logger, web: true, worker: true });
-  closeOnSignals(logger, () => system.close());
+  closeOnSignals(logger, () => system.close(), config.operations.shutdownTimeoutMs);
   if (config.sandboxEnabled) {
     logger.info(
       { signIn: `${config.publicUrl}/auth/google?login_hint=you@example.com`, sandbox: `${config.publicUrl}/sandbox` },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { buildApp } from '../http/app';
+import { buildOpsApp } from '../http/ops-app';
 import { bullBoardMiddleware } from '../http/bull-board';
 import { startWorkers, type Workers } from '../jobs/workers';
 import { createSandbox, type Sandbox } from '../sandbox';
@@ -26,6 +27,9 @@ export interface RunningSystem {
   url: string;
   workers: Workers | null;
   sandbox: Sandbox | null;
+  /** The worker's side listener (/livez, /readyz, /metrics) when the process is a worker only. */
+  opsServer: http.Server | null;
+  /** Stops taking work, lets what runs finish, closes every connection. */
   close(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const { config, logger } = opts;
   const container = createContainer(config, logger);
   const { services } = container;
+  let draining = false;
+  const isDraining = () => draining;
 
   let sandbox: Sandbox | null = null;
   let server: http.Server | null = null;
@@ -74,6 +80,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       services,
       verifyPush: container.verifyPush,
       healthChecks: container.healthChecks,
+      errors: container.errors,
+      isDraining,
       sandboxMiddleware: sandbox?.middleware,
       bullBoard: bullBoardMiddleware(container.queues.all),
       afterSignIn: createSignInFollowUp({ watch: services.watch, replies: services.replies, jobs: container.queues, logger }),
@@ -91,6 +99,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       concurrency: config.worker.concurrency,
       lockMs: config.worker.lockMs,
       logger,
+      metrics: container.metrics,
+      errors: container.errors,
       services: { sync: services.sync, replies: services.replies, watch: services.watch, maintenance: services.maintenance },
     });
     const intervals = { reconcileMs: config.pipeline.reconcileIntervalSeconds * 1000, renewWatchesMs: config.pipeline.watchRenewIntervalHours * 3600_000 };
@@ -114,6 +124,15 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         })
       : null;
 
+  // A worker alone gets a side port for probes and scrapes; with web in the process, the web serves them.
+  let opsServer: http.Server | null = null;
+  if (opts.worker && !opts.web) {
+    const ops = buildOpsApp({ logger, metrics: container.metrics, metricsToken: config.operations.metricsToken, healthChecks: container.healthChecks, isDraining });
+    opsServer = http.createServer(ops.callback());
+    await listen(opsServer, config.operations.workerMetricsPort, config.operations.workerMetricsHost);
+    logger.info({ port: (opsServer.address() as AddressInfo).port }, 'worker http listening (/livez, /readyz, /metrics)');
+  }
+
   const address = server?.address() as AddressInfo | null;
   const url = address ? `http://127.0.0.1:${address.port}` : config.publicUrl;
   logger.info({ web: opts.web, worker: opts.worker, sandbox: Boolean(sandbox), url }, 'started');
@@ -124,13 +143,19 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     url,
     workers,
     sandbox,
+    opsServer,
     async close() {
+      draining = true;
       if (server) {
         server.closeIdleConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       await pull?.close();
       await workers?.close();
+      if (opsServer) {
+        opsServer.closeIdleConnections?.();
+        await new Promise<void>((resolve) => opsServer!.close(() => resolve()));
+      }
       await sandbox?.close();
       await container.close();
     },

@@ -5,7 +5,7 @@ async function main() {
   const config = configOrExit();
   const logger = processLogger(config, 'web');
   const system = await startSystem({ config, logger, web: true, worker: false });
-  closeOnSignals(logger, () => system.close());
+  closeOnSignals(logger, () => system.close(), config.operations.shutdownTimeoutMs);
 }
 
 void main().catch((err: unknown) => {

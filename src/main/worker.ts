@@ -5,7 +5,7 @@ async function main() {
   const config = configOrExit();
   const logger = processLogger(config, 'worker');
   const system = await startSystem({ config, logger, web: false, worker: true });
-  closeOnSignals(logger, () => system.close());
+  closeOnSignals(logger, () => system.close(), config.operations.shutdownTimeoutMs);
 }
 
 void main().catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { currentLogContext } from './log-context';
 
 export type Logger = pino.Logger;
 
@@ -43,6 +44,12 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
+const EMPTY = {};
+
+/**
+ * JSON lines (or, with `pretty`, one human-readable line per entry) carrying the request id or the
+ * job id of the work in progress (see log-context.ts) on every line.
+ */
 export function createLogger(opts: LoggerOptions): Logger {
   const options: pino.LoggerOptions = {
     level: opts.level,
@@ -50,10 +57,26 @@ export function createLogger(opts: LoggerOptions): Logger {
     base: { pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: () => currentLogContext() ?? EMPTY,
   };
-  if (opts.destination) return pino(options, opts.destination);
   if (opts.pretty) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    const pretty = prettyStream(opts.destination);
+    if (pretty) return pino(options, pretty);
   }
-  return pino(options);
+  return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/**
+ * pino-pretty in this thread, for development. It is a development dependency: where it is not
+ * installed (a production install), the logs stay JSON.
+ */
+function prettyStream(destination: pino.DestinationStream | undefined): pino.DestinationStream | undefined {
+  let build: (options: Record<string, unknown>) => pino.DestinationStream;
+  try {
+    build = require('pino-pretty') as typeof build;
+  } catch {
+    process.stderr.write('LOG_PRETTY=true but pino-pretty is not installed: writing JSON logs\n');
+    return undefined;
+  }
+  return build({ colorize: destination === undefined && process.stdout.isTTY === true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid', destination: destination ?? 1, sync: true });
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The Prometheus metrics of one process, on a registry of its own (tests run several systems in one
@@ -8,10 +8,18 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export interface MetricSources {
   /** Read at scrape time: how many connected mailboxes have a watch that failed to start or renew. */
   failingWatches?: () => Promise<number>;
+  /** Read at scrape time: the number of jobs of each queue in each state. */
+  queueSizes?: () => Promise<Array<{ queue: string; counts: Record<string, number> }>>;
+  /** Read at scrape time: when the first Gmail watch of a connected mailbox expires (null: none watched). */
+  earliestWatchExpiry?: () => Promise<Date | null>;
 }
+
+/** The job states of BullMQ that queue sizes are reported for. */
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 
 export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
   const metrics = {
     registry,
     gmailCalls: new Counter({
@@ -74,6 +82,48 @@ export function createMetrics(sources: MetricSources = {}) {
       registers: [registry],
       async collect() {
         if (sources.failingWatches) this.set(await sources.failingWatches());
+      },
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: "Duration of HTTP requests, by the router's route pattern (unmatched: no route), method and status.",
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: 'bullmq_queue_jobs',
+      help: 'Jobs in each queue by state, read from Redis at scrape time.',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+      async collect() {
+        if (!sources.queueSizes) return;
+        for (const { queue, counts } of await sources.queueSizes()) {
+          for (const state of QUEUE_STATES) this.set({ queue, state }, counts[state] ?? 0);
+        }
+      },
+    }),
+    jobDuration: new Histogram({
+      name: 'job_duration_seconds',
+      help: 'Duration of job runs by queue and outcome (completed, failed: the attempt threw, delayed: put back until later).',
+      labelNames: ['queue', 'outcome'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+    jobFailures: new Counter({
+      name: 'job_failures_total',
+      help: 'Failed job attempts by queue; final="true" when the job failed for good (no attempt left, or an error no retry can fix).',
+      labelNames: ['queue', 'final'] as const,
+      registers: [registry],
+    }),
+    watchEarliestExpiry: new Gauge({
+      name: 'gmail_watch_earliest_expiry_timestamp_seconds',
+      help: 'Unix time at which the first Gmail watch of a connected mailbox expires (NaN when no mailbox is watched).',
+      registers: [registry],
+      async collect() {
+        if (!sources.earliestWatchExpiry) return;
+        const at = await sources.earliestWatchExpiry();
+        this.set(at ? at.getTime() / 1000 : Number.NaN);
       },
     }),
   };

@@ -80,6 +80,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   });
 
   router.post('/auth/logout', async (ctx) => {
+    const userId: unknown = ctx.session?.[SESSION_USER_KEY];
+    if (typeof userId === 'string') await deps.users.signOut(userId, { requestId: ctx.state.requestId });
     ctx.session = null;
     clearSessionCookie(ctx);
     ctx.status = 204;

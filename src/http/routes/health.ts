@@ -4,6 +4,8 @@ export interface HealthDeps {
   /** Each check resolves when its dependency answers. */
   checks: Record<string, () => Promise<unknown>>;
   timeoutMs?: number;
+  /** True once the process is shutting down: not ready, so that traffic and work go elsewhere. */
+  isDraining?: () => boolean;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -13,13 +15,18 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/** GET /livez (the process answers) and GET /readyz (Postgres and Redis answer, else 503). */
+/** GET /livez (the process answers) and GET /readyz (Postgres and Redis answer and no shutdown is under way, else 503). */
 export function healthRoutes(deps: HealthDeps): Router {
   const router = new Router();
   router.get('/livez', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
+    if (deps.isDraining?.()) {
+      ctx.status = 503;
+      ctx.body = { status: 'draining', checks: {} };
+      return;
+    }
     const results: Record<string, 'ok' | 'unavailable'> = {};
     await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]) => {

@@ -1,0 +1,23 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { validate } from '../middleware/validate';
+import { adminAuditQuery, auditQuery } from '../../schemas/audit';
+import type { AuditPageInput, AuditTrail } from '../../services/audit-trail';
+
+/** GET /api/audit: the signed-in user's own trail (mounted behind the session check of /api). */
+export function auditRoutes(deps: { trail: AuditTrail }): Router {
+  const router = new Router();
+  router.get('/api/audit', validate({ query: auditQuery }), async (ctx) => {
+    ctx.body = await deps.trail.listForUser(ctx.state.userId, ctx.state.input.query as unknown as AuditPageInput);
+  });
+  return router;
+}
+
+/** GET /admin/audit: every record, for operators (the guard answers 401 or 403 first). */
+export function adminAuditRoutes(deps: { trail: AuditTrail; requireAdmin: Koa.Middleware }): Router {
+  const router = new Router();
+  router.get('/admin/audit', deps.requireAdmin, validate({ query: adminAuditQuery }), async (ctx) => {
+    ctx.body = await deps.trail.listAll(ctx.state.input.query as unknown as AuditPageInput & { user_id?: string; action?: string });
+  });
+  return router;
+}
