@@ -64,15 +64,12 @@ export function faultsFromRequest(req: FaultRequest): FaultState {
   };
 }
 
-/**
- * The fault set as the control endpoint answers it (snake_case, like its request body);
- * shuffle_pushes is listed only while it is on.
- */
+/** The fault set as the control endpoint answers it (snake_case, like its request body). */
 export function faultsToJson(f: FaultState): Record<string, unknown> {
   return {
     duplicate_pushes: f.duplicatePushes,
     drop_pushes: f.dropPushes,
-    ...(f.shufflePushes ? { shuffle_pushes: true } : {}),
+    shuffle_pushes: f.shufflePushes,
     expire_history: f.expireHistory,
     rate_limit_next: f.rateLimitNext,
     fail_next_send: f.failNextSend,

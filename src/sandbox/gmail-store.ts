@@ -109,7 +109,7 @@ export class GmailStore {
     const key = normalizeEmail(address);
     let mailbox = this.mailboxes.get(key);
     if (!mailbox) {
-      const start = initialHistoryId();
+      const start = initialHistoryId(this.clock());
       mailbox = {
         address: key,
         historyId: start,

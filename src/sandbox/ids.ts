@@ -13,8 +13,13 @@ export function newGmailId(nowMs: number): string {
 }
 
 /** A realistic starting history id for a new mailbox (Gmail's are 6 to 8 digits for real accounts). */
-export function initialHistoryId(): number {
-  return randomInt(1_000_000, 9_000_000);
+/**
+ * Where a new mailbox's history starts. Gmail's history ids only grow; the sandbox keeps its
+ * mailboxes in memory, so ids are taken from the clock: a mailbox made again after a restart starts
+ * above the ids the product stored before it.
+ */
+export function initialHistoryId(now = Date.now()): number {
+  return Math.floor(now / 1000) * 10_000 + randomInt(0, 10_000);
 }
 
 /** Gmail history ids are not contiguous: several internal changes happen between visible records. */

@@ -40,7 +40,10 @@ interface ListedMessage {
   labelIds: string[] | null;
 }
 
+/** history.list answered 404: Gmail no longer keeps the history since the cursor. */
 class HistoryExpiredError extends Error {}
+/** The cursor is beyond the mailbox's present historyId (the mailbox was recreated): it cannot be trusted. */
+class CursorAheadError extends Error {}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,16 +80,18 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
           messages.push({ id: m.id, labelIds: labels });
         }
       }
-      if (page.historyId) historyId = String(page.historyId);
+      if (page.historyId) {
+        historyId = String(page.historyId);
+        if (BigInt(historyId) < BigInt(cursor)) throw new CursorAheadError();
+      }
       pageToken = page.nextPageToken ?? undefined;
     } while (pageToken);
     return { messages, historyId };
   }
 
-  /** The inbox since `since`, oldest first, at most resyncMaxMessages. */
+  /** The inbox since `since` (to the second; earlier mail is skipped after the fetch), oldest first, at most resyncMaxMessages. */
   async function listInboxSince(gmail: GmailMailbox, since: Date): Promise<ListedMessage[]> {
-    // after: takes seconds; a minute of margin, as Gmail rounds; what is recorded already is skipped.
-    const q = `in:inbox after:${Math.max(0, Math.floor(since.getTime() / 1000) - 60)}`;
+    const q = `in:inbox after:${Math.max(0, Math.floor(since.getTime() / 1000) - 1)}`;
     const ids: string[] = [];
     let pageToken: string | undefined;
     do {
@@ -120,7 +125,8 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
     }
   }
 
-  async function processMessages(user: User, gmail: GmailMailbox, listed: ListedMessage[], at: AuditContext, result: SyncResult): Promise<void> {
+  /** `notBefore`: mail older than this was covered by an earlier sync and is left alone. */
+  async function processMessages(user: User, gmail: GmailMailbox, listed: ListedMessage[], at: AuditContext, result: SyncResult, notBefore?: Date): Promise<void> {
     const known = await alreadyKnown(user.id, listed.map((m) => m.id));
     const replies: string[] = [];
     for (const item of listed) {
@@ -133,7 +139,7 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
         continue;
       }
       const labels = item.labelIds ?? message.labelIds;
-      if (labels.some((l) => NEVER_PROCESSED.has(l))) {
+      if (labels.some((l) => NEVER_PROCESSED.has(l)) || (notBefore && message.internalDate < notBefore)) {
         result.ignored += 1;
         continue;
       }
@@ -172,20 +178,24 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
       .pluck('r.id');
   }
 
-  async function advanceCursor(userId: string, historyId: string): Promise<void> {
-    // Forward only: a slower concurrent run can never move the cursor back.
+  /**
+   * Moves the cursor forward only (a slower concurrent run can never move it back), or, with
+   * `reset`, sets it (the stored cursor was beyond the mailbox's present one). `syncedFrom` is when
+   * this sync began: mail older than that is covered by it, which bounds a later resync.
+   */
+  async function saveCursor(userId: string, historyId: string, syncedFrom: Date, reset = false): Promise<void> {
     await db('gmail_connections')
       .where({ user_id: userId })
-      .update({ history_id: db.raw('GREATEST(COALESCE(history_id, 0), ?::numeric)', [historyId]), last_synced_at: new Date(), updated_at: new Date() });
-  }
-
-  async function resyncFloor(userId: string, connection: GmailConnection): Promise<Date> {
-    const last = await db('message_history').where({ user_id: userId, message_direction: 'received' }).max<{ max: Date | null }>('timestamp as max').first();
-    return last?.max ?? connection.last_synced_at ?? connection.created_at;
+      .update({
+        history_id: reset ? historyId : db.raw('GREATEST(COALESCE(history_id, 0), ?::numeric)', [historyId]),
+        last_synced_at: syncedFrom,
+        updated_at: new Date(),
+      });
   }
 
   return {
     async syncMailbox(userId: string, at: AuditContext): Promise<SyncResult> {
+      const startedAt = new Date();
       const result: SyncResult = { mode: 'skipped', listed: 0, recorded: 0, repliesQueued: 0, ignored: 0, gone: 0, cursor: null };
       const [user, connection] = await Promise.all([User.query(db).findById(userId), GmailConnection.query(db).findById(userId)]);
       if (!user || !connection || connection.status !== 'ok') return result;
@@ -193,33 +203,36 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
 
       if (!connection.history_id) {
         const { historyId } = await gmail.getProfile();
-        await advanceCursor(userId, historyId);
+        await saveCursor(userId, historyId, startedAt);
         return { ...result, mode: 'initial', cursor: historyId };
       }
 
+      let cursorAhead = false;
       try {
         const listing = await listHistory(gmail, connection.history_id);
         result.mode = 'history';
         result.listed = listing.messages.length;
         await processMessages(user, gmail, listing.messages, at, result);
-        await advanceCursor(userId, listing.historyId);
+        await saveCursor(userId, listing.historyId, startedAt);
         result.cursor = listing.historyId;
         return result;
       } catch (err) {
-        if (!(err instanceof HistoryExpiredError)) throw err;
+        if (err instanceof CursorAheadError) cursorAhead = true;
+        else if (!(err instanceof HistoryExpiredError)) throw err;
       }
 
-      // Gmail no longer keeps the history since the cursor. Take its present historyId first, so
-      // that mail arriving during the resync is in the history walked next time.
+      // The history since the cursor is gone (or the cursor cannot be trusted). Take the present
+      // historyId first, so that mail arriving during the resync is in the history walked next
+      // time; then read the inbox since the last sync began, and skip what is recorded already.
       const { historyId } = await gmail.getProfile();
-      const since = await resyncFloor(userId, connection);
+      const since = connection.last_synced_at ?? connection.created_at;
       metrics.historyResyncs.inc();
-      logger.warn({ userId, event: 'history_expired', since: since.toISOString() }, 'gmail history expired: resyncing the inbox since the last processed mail');
+      logger.warn({ userId, event: cursorAhead ? 'cursor_ahead' : 'history_expired', since: since.toISOString() }, 'gmail history unusable: resyncing the inbox since the last sync');
       const listed = await listInboxSince(gmail, since);
       result.mode = 'resync';
       result.listed = listed.length;
-      await processMessages(user, gmail, listed, at, result);
-      await advanceCursor(userId, historyId);
+      await processMessages(user, gmail, listed, at, result, since);
+      await saveCursor(userId, historyId, startedAt, cursorAhead);
       result.cursor = historyId;
       return result;
     },

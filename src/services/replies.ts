@@ -3,6 +3,7 @@ import { Contact, MessageHistory, Reply, User } from '../db/models';
 import { openColumn } from '../db/encrypted-columns';
 import type { FieldCipher } from '../crypto/field-cipher';
 import type { GmailClients, GmailMailbox } from '../gmail/client';
+import { httpStatusOf } from '../gmail/errors';
 // The reply id header is how a reply we sent is found again in Gmail (Gmail may rewrite our Message-ID).
 import { buildReplyMime, replySubject, REPLY_ID_HEADER } from '../gmail/mime-build';
 import { parseMail } from '../gmail/mime-parse';
@@ -157,6 +158,10 @@ export function createRepliesService(deps: RepliesDeps) {
     });
   }
 
+  async function releaseLease(replyId: string, claimedAttempts: number): Promise<void> {
+    await Reply.query(db).patch({ lease_until: new Date(), updated_at: new Date() }).where({ id: replyId, status: 'sending', attempts: claimedAttempts });
+  }
+
   async function answer(user: User, contact: Contact, source: MessageHistory): Promise<string> {
     const earlier = await MessageHistory.query(db)
       .where({ user_id: user.id, contact_id: contact.id })
@@ -230,7 +235,16 @@ export function createRepliesService(deps: RepliesDeps) {
       // only well inside its lease, and gives up on the send before the lease ends.
       const sendWindowMs = claimed.leaseUntil.getTime() - Date.now() - leaseMarginMs(limits.sendLeaseSeconds);
       if (sendWindowMs <= 0) throw new ReplyLeaseLostError();
-      const sent = await gmail.send(raw, source.gmail_thread_id, { timeoutMs: sendWindowMs });
+      let sent;
+      try {
+        sent = await gmail.send(raw, source.gmail_thread_id, { timeoutMs: sendWindowMs });
+      } catch (err) {
+        // Gmail answered (an error): nothing of this send is in flight any more, so the next run
+        // may look for the mail in Gmail at once instead of waiting out the lease. Without an
+        // answer (a timeout, a lost connection) the send may still land: the lease stays.
+        if (httpStatusOf(err) !== undefined) await releaseLease(reply.id, reply.attempts + 1);
+        throw err;
+      }
       await recordSent(reply, { gmailId: sent.id, threadId: sent.threadId, text, subject, at: new Date() }, at);
       metrics.replies.inc({ outcome: 'sent', reason: 'none' });
       logger.info({ replyId: reply.id, userId: user.id }, 'reply sent');

@@ -81,6 +81,56 @@ describe('mail pipeline recovery, step by step', function () {
     expect((await sync(userId)).mode).to.equal('history');
   });
 
+  it('leaves alone, in a resync, mail older than the last sync (a sender who became a contact later is not answered for it)', async () => {
+    const { email, userId, client } = await signedInUser(system, 'floor');
+    const later = uniqueEmail('later');
+    await deliverRaw(system.baseUrl, email, mail(later, email, 'Before', 'Not a contact yet'));
+    expect((await sync(userId)).recorded).to.equal(0);
+    const contact = (await client.post<Contact>('/api/contacts', { email: later, name: 'Later', is_active: true })).body;
+    await setFaults(system.baseUrl, email, { drop_pushes: true });
+    await deliverRaw(system.baseUrl, email, mail(later, email, 'After', 'Now a contact'));
+    await setFaults(system.baseUrl, email, { expire_history: true });
+    const result = await sync(userId);
+    expect(result.mode).to.equal('resync');
+    expect((await history(client, contact.id)).map((m) => m.subject)).to.deep.equal(['After']);
+  });
+
+  it('resyncs, and takes the present cursor, when the stored cursor is beyond the mailbox (the mailbox was recreated)', async () => {
+    const { email, userId, client, contact } = await signedInUser(system, 'ahead');
+    await sync(userId);
+    const stored = (await system.container.db('gmail_connections').where({ user_id: userId }).first()).history_id;
+    await system.container.db('gmail_connections').where({ user_id: userId }).update({ history_id: system.container.db.raw('history_id * 10') });
+    await deliverRaw(system.baseUrl, email, mail(contact.email, email, 'Lost?', 'Still answered'));
+    const result = await sync(userId);
+    expect(result.mode).to.equal('resync');
+    expect(result.recorded).to.equal(1);
+    const own = await grant(system, email);
+    const present = (await own.gmail.users.getProfile({ userId: 'me' })).data.historyId;
+    const connection = await system.container.db('gmail_connections').where({ user_id: userId }).first();
+    expect(String(connection.history_id)).to.equal(String(present));
+    expect(BigInt(connection.history_id)).to.be.greaterThan(BigInt(stored));
+    expect((await sync(userId)).mode).to.equal('history');
+    expect((await history(client, contact.id)).map((m) => m.subject)).to.deep.equal(['Lost?']);
+  });
+
+  it('frees the send lease when Gmail answered the send with an error, so the next run recovers at once', async () => {
+    const { email, userId } = await signedInUser(system, 'release');
+    const contact = (await system.container.db('contacts').where({ user_id: userId }).first()) as { id: string; email: string };
+    const contactEmail = (await system.container.services.contacts.get(userId, contact.id)).email;
+    await deliverRaw(system.baseUrl, email, mail(contactEmail, email, 'Broken pipe', 'Hello'));
+    await sync(userId);
+    const [replyId] = await pendingReplies(userId);
+    await setFaults(system.baseUrl, email, { fail_next_send: 'after' });
+    let caught: unknown;
+    await system.container.services.replies.processReply(replyId as string, {}).catch((err: unknown) => (caught = err));
+    expect(caught, 'the send answered 500').to.be.instanceOf(Error);
+    const row = await system.container.db('replies').where({ id: replyId }).first();
+    expect(row.status).to.equal('sending');
+    expect(row.lease_until.getTime()).to.be.at.most(Date.now());
+    expect(await system.container.services.replies.processReply(replyId as string, {})).to.equal('recovered');
+    expect(await sentItems(system.baseUrl, email)).to.have.length(1);
+  });
+
   it('skips a listed message that Gmail keeps answering 404 for, and records the rest of the batch', async () => {
     const { email, userId, client, contact } = await signedInUser(system, 'gone');
     await sync(userId);

@@ -125,7 +125,7 @@ describe('sandbox faults (googleapis)', () => {
       const { email, gmail } = await mailbox();
       await setFaults(system, email, { rate_limit_next: 5, fail_next_send: 'after', drop_pushes: true, duplicate_pushes: 3, expire_history: true, watch_conflict: true });
       const cleared = await setFaults(system, email, {});
-      expect(cleared).to.deep.equal({ duplicate_pushes: 1, drop_pushes: false, expire_history: false, rate_limit_next: 0, fail_next_send: null, watch_conflict: false });
+      expect(cleared).to.deep.equal({ duplicate_pushes: 1, drop_pushes: false, shuffle_pushes: false, expire_history: false, rate_limit_next: 0, fail_next_send: null, watch_conflict: false });
       expect(await currentFaults(email)).to.deep.equal(cleared);
       const start = (await gmail.users.getProfile({ userId: 'me' }, { retry: false })).data.historyId!;
       expect((await gmail.users.history.list({ userId: 'me', startHistoryId: start }, { retry: false })).status).to.equal(200);
