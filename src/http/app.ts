@@ -11,7 +11,7 @@ import { requestContext } from './middleware/request-context';
 import { jsonBody } from './middleware/json-body';
 import { errorHandler } from './middleware/errors';
 import { sessionMiddleware } from './middleware/session';
-import { securityHeaders } from './middleware/security-headers';
+import { HTML_PAGE_CSP, securityHeaders } from './middleware/security-headers';
 import { corsForFrontend } from './middleware/cors';
 import { csrfProtection } from './middleware/csrf';
 import { rateLimit } from './middleware/rate-limit';
@@ -130,6 +130,8 @@ export function buildApp(deps: AppDeps): Koa {
     const board = deps.bullBoard;
     app.use(async (ctx, next) => {
       if (ctx.path === BULL_BOARD_PATH || ctx.path.startsWith(`${BULL_BOARD_PATH}/`)) {
+        // Bull Board's page runs its own scripts and styles, from our origin only.
+        ctx.set('Content-Security-Policy', HTML_PAGE_CSP);
         await guard(ctx, () => board(ctx, next));
         return;
       }

@@ -3,6 +3,9 @@
  * resubmits the authorization request with login_hint) and Google's style of error page.
  */
 
+/** The pages' own policy: their inline style, and a form that submits to this origin only. */
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

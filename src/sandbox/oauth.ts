@@ -6,7 +6,7 @@ import type { Clock } from './clock';
 import { sendOAuthError } from './google-errors';
 import { bearerToken, bodyObject, queryString, sandboxBodyParser } from './http-body';
 import { displayNameFromEmail, looksLikeEmail, normalizeEmail, numericSubjectId } from './ids';
-import { accountChooserPage, avatarSvg, oauthErrorPage } from './oauth-pages';
+import { accountChooserPage, avatarSvg, oauthErrorPage, PAGE_CSP } from './oauth-pages';
 import { grantsIdToken, parseScopeParam, SCOPE } from './oauth-scopes';
 import type { IssuedTokens, OAuthStore, PkceMethod } from './oauth-store';
 import type { SigningKeys } from './signing-keys';
@@ -57,6 +57,7 @@ export function oauthRouter(deps: OAuthRouterDeps): Router {
     const page = (status: number, error: string, description: string) => {
       ctx.status = status;
       ctx.type = 'html';
+      ctx.set('Content-Security-Policy', PAGE_CSP);
       ctx.body = oauthErrorPage(status, error, description);
       logger.info({ error }, 'sandbox oauth authorization refused');
     };
@@ -98,6 +99,7 @@ export function oauthRouter(deps: OAuthRouterDeps): Router {
       ctx.status = 200;
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
+      ctx.set('Content-Security-Policy', PAGE_CSP);
       ctx.body = accountChooserPage(`${base}/oauth2/auth`, params, hint ? 'Enter a valid email address.' : undefined);
       return;
     }

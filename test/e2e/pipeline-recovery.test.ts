@@ -108,7 +108,7 @@ describe('mail pipeline recovery, step by step', function () {
     const present = (await own.gmail.users.getProfile({ userId: 'me' })).data.historyId;
     const connection = await system.container.db('gmail_connections').where({ user_id: userId }).first();
     expect(String(connection.history_id)).to.equal(String(present));
-    expect(BigInt(connection.history_id)).to.be.greaterThan(BigInt(stored));
+    expect(BigInt(connection.history_id) > BigInt(stored), 'the cursor moved past the stored one').to.equal(true);
     expect((await sync(userId)).mode).to.equal('history');
     expect((await history(client, contact.id)).map((m) => m.subject)).to.deep.equal(['Lost?']);
   });
