@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/observability/logger';
+import { runWithLogContext } from '../../src/observability/log-context';
+import { HttpClient, signIn, uniqueEmail } from '../support/http-client';
+import { waitForHistory } from '../support/mail-loop';
+import { startTestSystem, type TestSystem } from '../support/system';
+
+interface LogLine {
+  msg: string;
+  level: number;
+  requestId?: string;
+  jobId?: string;
+  queue?: string;
+  route?: string;
+  [key: string]: unknown;
+}
+
+function sink(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('structured logs', () => {
+  describe('the logger', () => {
+    it('writes JSON lines at the configured level and above only', () => {
+      const out = sink();
+      const logger = createLogger({ level: 'warn', pretty: false, destination: out.stream });
+      logger.info({ n: 1 }, 'below the level');
+      logger.warn({ n: 2 }, 'at the level');
+      expect(out.lines).to.have.length(1);
+      const line = JSON.parse(out.lines[0]!) as LogLine;
+      expect(line).to.include({ msg: 'at the level', n: 2, level: 40 });
+      expect(line.time).to.be.a('string');
+    });
+
+    it('puts the request or job id of the work in progress on every line, once', () => {
+      const out = sink();
+      const logger = createLogger({ level: 'info', pretty: false, destination: out.stream });
+      runWithLogContext({ jobId: 'job-7', queue: 'reply', requestId: 'req-12345678' }, () => logger.child({ component: 'x' }).info('inside'));
+      logger.info('outside');
+      const [inside, outside] = out.lines;
+      expect(JSON.parse(inside!)).to.include({ jobId: 'job-7', queue: 'reply', requestId: 'req-12345678', component: 'x' });
+      expect(inside!.match(/"requestId"/g)).to.have.length(1);
+      expect(JSON.parse(outside!)).to.not.have.property('requestId');
+    });
+
+    it('writes one human-readable line per entry with LOG_PRETTY', () => {
+      const out = sink();
+      const logger = createLogger({ level: 'info', pretty: true, destination: out.stream });
+      runWithLogContext({ requestId: 'req-abcdefgh' }, () => logger.info({ status: 204 }, 'request'));
+      const text = out.lines.join('');
+      expect(() => JSON.parse(text)).to.throw();
+      expect(text).to.match(/INFO.*request/);
+      expect(text).to.contain('req-abcdefgh');
+      expect(text.trim().split('\n')).to.have.length(1);
+    });
+
+    it('redacts tokens, addresses and content that a caller passes by mistake', () => {
+      const out = sink();
+      const logger = createLogger({ level: 'info', pretty: false, destination: out.stream });
+      logger.info({ email: 'someone@example.com', token: 'ya29.secret', nested: { text: 'Hello there', refresh_token: '1//x' } }, 'careless');
+      expect(out.lines[0]).to.not.match(/someone@example\.com|ya29\.secret|Hello there|1\/\/x/);
+    });
+  });
+
+  describe('a push followed through web and worker', function () {
+    this.timeout(60_000);
+    let system: TestSystem;
+
+    before(async () => {
+      system = await startTestSystem();
+    });
+    after(async () => {
+      await system.close();
+    });
+
+    it("carries the webhook's request id onto the sync job's lines and the reply job's lines", async () => {
+      const owner = uniqueEmail('logs');
+      const client = await signIn(system.baseUrl, owner);
+      const contactEmail = uniqueEmail('writer');
+      const contact = await client.post<{ id: string }>('/api/contacts', { email: contactEmail, name: 'Writer', description_ai: 'Answer briefly.', is_active: true });
+      expect(contact.status, contact.text).to.equal(201);
+      const delivered = await new HttpClient(system.baseUrl).post(`/sandbox/gmail/mailboxes/${encodeURIComponent(owner)}/incoming`, {
+        from: `Writer <${contactEmail}>`,
+        subject: 'Delivery date',
+        text: 'When does the parcel arrive?',
+      });
+      expect(delivered.status, delivered.text).to.be.oneOf([200, 201]);
+      await waitForHistory(client, contact.body.id, { received: 1, sent: 1 });
+      // The reply job logs its completion just after the history shows the reply.
+      const lines = (): LogLine[] => system.logLines.map((l) => JSON.parse(l) as LogLine);
+      const deadline = Date.now() + 5000;
+      while (!lines().some((l) => l.queue === 'reply' && l.msg === 'job completed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+      const all = lines();
+      const push = all.find((l) => l.msg === 'push' && l.outcome === 'queued');
+      expect(push, 'the webhook logged the push').to.not.equal(undefined);
+      const requestId = push!.requestId!;
+      expect(requestId).to.be.a('string');
+      const webhookRequest = all.find((l) => l.msg === 'request' && l.route === '/webhooks/gmail' && l.requestId === requestId);
+      expect(webhookRequest, 'the webhook request line').to.include({ status: 204, method: 'POST' });
+
+      const caused = all.filter((l) => l.requestId === requestId);
+      const syncLines = caused.filter((l) => l.queue === 'mailbox-sync');
+      const replyLines = caused.filter((l) => l.queue === 'reply');
+      expect(syncLines.map((l) => l.msg), 'sync job lines').to.include('job completed');
+      expect(replyLines.map((l) => l.msg), 'reply job lines').to.include.members(['reply sent', 'job completed']);
+      for (const line of [...syncLines, ...replyLines]) expect(line.jobId, `${line.msg} carries its job id`).to.be.a('string');
+      // The service's own line (written deep inside the job) and the worker's line name the same job.
+      const replyJobIds = new Set(replyLines.map((l) => l.jobId));
+      expect(replyJobIds.size).to.equal(1);
+
+      // No address or content of the mail on any line.
+      const text = system.logLines.join('');
+      expect(text).to.not.contain(owner);
+      expect(text).to.not.contain(contactEmail);
+      expect(text).to.not.contain('parcel arrive');
+    });
+  });
+});
