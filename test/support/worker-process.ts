@@ -4,6 +4,8 @@ import { TEST_SECRETS } from './config';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const WORKER_ENTRY = path.join(REPO_ROOT, 'src/main/worker.ts');
+/** The web entry, for tests that need the web as a process of its own (signals, shutdown). */
+export const WEB_ENTRY = path.join(REPO_ROOT, 'src/main/web.ts');
 /** Kept so that a failing test can show what the worker said last. */
 const OUTPUT_LINES_KEPT = 400;
 const START_TIMEOUT_MS = 30_000;
@@ -61,10 +63,13 @@ export class WorkerProcess {
   private exited: Promise<void> = Promise.resolve();
   private readonly lines: string[] = [];
   private starts = 0;
+  /** How the last run ended (null while none has ended). */
+  lastExit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 
   constructor(
     readonly name: string,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly entry: string = WORKER_ENTRY,
   ) {}
 
   get running(): boolean {
@@ -80,7 +85,7 @@ export class WorkerProcess {
     if (this.child) throw new Error(`worker ${this.name} is already running`);
     this.starts += 1;
     const run = this.starts;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, WORKER_ENTRY], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, this.entry], {
       cwd: REPO_ROOT,
       env: this.env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -91,6 +96,7 @@ export class WorkerProcess {
       child.once('exit', (code, signal) => {
         alive.delete(child);
         if (this.child === child) this.child = null;
+        this.lastExit = { code, signal };
         this.note(`[run ${run}] exited (code ${code}, signal ${signal})`);
         resolve();
       });
