@@ -23,6 +23,9 @@ import { meRoutes } from './routes/me';
 import { webhookRoutes } from './routes/webhooks';
 import { healthRoutes } from './routes/health';
 import { rootRoutes } from './routes/root';
+import { docsRoutes } from './routes/docs';
+import { adminRoutes } from './routes/admin';
+import { API_BODY_LIMIT } from './route-table';
 import { metricsRoutes } from './routes/metrics';
 import { adminAuditRoutes, auditRoutes } from './routes/audit';
 import { httpMetrics } from './middleware/http-metrics';
@@ -97,6 +100,7 @@ export function buildApp(deps: AppDeps): Koa {
 
   const publicRouter = new Router();
   publicRouter.use(rootRoutes({ sandboxEnabled: config.sandboxEnabled }).routes());
+  publicRouter.use(docsRoutes({ publicUrl: config.publicUrl }).routes());
   publicRouter.use(healthRoutes({ checks: deps.healthChecks, isDraining: deps.isDraining }).routes());
   // On the public port: behind METRICS_TOKEN, or open outside production when none is set.
   publicRouter.use(metricsRoutes({ registry: deps.metrics.registry, token: config.operations.metricsToken, openWithoutToken: config.nodeEnv !== 'production' }).routes());
@@ -139,13 +143,19 @@ export function buildApp(deps: AppDeps): Koa {
     });
   }
 
+  const admin = new Router();
+  admin.use('/admin/users', adminGuard, requireJsonBody, jsonBody(API_BODY_LIMIT));
+  admin.use(adminRoutes({ users: deps.services.users }).routes());
+  app.use(admin.routes());
+  app.use(admin.allowedMethods({ throw: true }));
+
   const api = new Router();
   api.use(
     '/api',
     requireUser(config.sessionAbsoluteHours),
     limit('user', config.rateLimits.perUserPerMinute, (ctx) => ctx.state.userId),
     requireJsonBody,
-    jsonBody('256kb'),
+    jsonBody(API_BODY_LIMIT),
   );
   api.use(meRoutes({ users: deps.services.users, conversations: deps.services.conversations, accounts: deps.services.accounts }).routes());
   api.use(contactRoutes({ contacts: deps.services.contacts, history: deps.services.history }).routes());

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type Koa from 'koa';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
@@ -24,6 +25,8 @@ export interface SystemOptions {
 export interface RunningSystem {
   container: Container;
   server: http.Server | null;
+  /** The web app (its routers can be inspected), when the process serves the web. */
+  app: Koa | null;
   url: string;
   workers: Workers | null;
   sandbox: Sandbox | null;
@@ -53,6 +56,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
 
   let sandbox: Sandbox | null = null;
   let server: http.Server | null = null;
+  let app: Koa | null = null;
   if (opts.web) {
     if (config.sandboxEnabled) {
       sandbox = createSandbox({
@@ -71,7 +75,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       // Pub/Sub pull: the sandbox's gRPC Pub/Sub, with the Gmail topic and the pull subscription.
       if (sandbox.pubsub) await sandbox.pubsub.listen(config.pubsub.sandboxPort);
     }
-    const app = buildApp({
+    app = buildApp({
       config,
       logger,
       metrics: container.metrics,
@@ -140,6 +144,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   return {
     container,
     server,
+    app,
     url,
     workers,
     sandbox,

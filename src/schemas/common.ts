@@ -1,6 +1,7 @@
-/** Schemas shared by several routes. Every request schema is also an OpenAPI schema. */
+/** Schemas shared by several routes. Each request schema validates input and appears in the OpenAPI document. */
 
-export const uuidParam = { type: 'string', format: 'uuid' } as const;
+export const uuid = { type: 'string', format: 'uuid' } as const;
+export const uuidParam = { type: 'string', format: 'uuid', description: 'A UUID (any letter case).' } as const;
 
 export const idParams = {
   type: 'object',
@@ -13,8 +14,8 @@ export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
 
 export const pageQueryProperties = {
-  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
-  cursor: { type: 'string', minLength: 1, maxLength: 512 },
+  limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: `Items per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` },
+  cursor: { type: 'string', minLength: 1, maxLength: 512, description: 'Opaque: the `next_cursor` of the previous page, unchanged.' },
 } as const;
 
 export const pageQuery = {
@@ -23,18 +24,17 @@ export const pageQuery = {
   additionalProperties: false,
 } as const;
 
-export const errorBody = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        details: { type: 'array', items: { type: 'object' } },
-      },
-      required: ['code', 'message', 'details'],
+export const dateTime = { type: 'string', format: 'date-time' } as const;
+
+/** A keyset page of `item`: `next_cursor` is null on the last page. */
+export function pageOf(item: object) {
+  return {
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: item },
+      next_cursor: { type: ['string', 'null'], description: 'Pass as `cursor` to get the next page; null when there is none.' },
     },
-  },
-  required: ['error'],
-} as const;
+    required: ['items', 'next_cursor'],
+    additionalProperties: false,
+  } as const;
+}

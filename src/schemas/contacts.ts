@@ -1,4 +1,4 @@
-import { pageQueryProperties } from './common';
+import { dateTime, pageOf, pageQueryProperties, uuid } from './common';
 
 // RFC 5321 limits: 64 characters before the @, 254 in all.
 const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@]{1,64}@' } as const;
@@ -25,8 +25,8 @@ export const listContactsQuery = {
   type: 'object',
   properties: {
     ...pageQueryProperties,
-    is_active: { type: 'boolean' },
-    include_deleted: { type: 'boolean', default: false },
+    is_active: { type: 'boolean', description: 'Only active (true) or only inactive (false) contacts.' },
+    include_deleted: { type: 'boolean', default: false, description: 'Also list soft-deleted contacts.' },
   },
   additionalProperties: false,
 } as const;
@@ -34,18 +34,20 @@ export const listContactsQuery = {
 export const contactResponse = {
   type: 'object',
   properties: {
-    id: { type: 'string', format: 'uuid' },
+    id: uuid,
     email: { type: 'string' },
     name: { type: 'string' },
-    description_ai: { type: 'string' },
-    is_active: { type: 'boolean' },
-    deleted_at: { type: ['string', 'null'], format: 'date-time' },
-    created_at: { type: 'string', format: 'date-time' },
-    updated_at: { type: 'string', format: 'date-time' },
+    description_ai: { type: 'string', description: 'The instruction for the assistant about this contact.' },
+    is_active: { type: 'boolean', description: 'Whether the assistant answers this contact.' },
+    deleted_at: { type: ['string', 'null'], format: 'date-time', description: 'When it was soft-deleted; null while live.' },
+    created_at: dateTime,
+    updated_at: dateTime,
   },
   required: ['id', 'email', 'name', 'description_ai', 'is_active', 'deleted_at', 'created_at', 'updated_at'],
   additionalProperties: false,
 } as const;
+
+export const contactPage = pageOf(contactResponse);
 
 export interface CreateContactInput {
   email: string;

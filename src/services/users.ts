@@ -126,13 +126,14 @@ export function createUsersService(deps: UsersDeps) {
       };
     },
 
-    async setSubscription(email: string, active: boolean, at: AuditContext & { actorUserId?: string | null; actorType: 'admin' | 'system' }): Promise<User> {
+    /** Turns a user's subscription on or off; `via` says which tool the operator used (audited). */
+    async setSubscription(email: string, active: boolean, at: AuditContext & { actorUserId?: string | null; actorType: 'admin' | 'system'; via?: 'api' | 'cli' }): Promise<User> {
       return db.transaction(async (trx) => {
         const user = await User.query(trx).where('email', normalizeEmail(email)).forUpdate().first();
         if (!user) throw new NotFoundError('user');
         const updated = await User.query(trx).patchAndFetchById(user.id, { is_subscription_active: active, updated_at: new Date() });
         await audit(
-          { actorType: at.actorType, actorUserId: at.actorUserId ?? null, subjectUserId: user.id, action: 'user.subscription', entityType: 'user', entityId: user.id, metadata: { is_subscription_active: active } },
+          { actorType: at.actorType, actorUserId: at.actorUserId ?? null, subjectUserId: user.id, action: 'user.subscription', entityType: 'user', entityId: user.id, metadata: { is_subscription_active: active, via: at.via ?? null } },
           at,
           trx,
         );

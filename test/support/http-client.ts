@@ -1,6 +1,8 @@
+import { documentMismatch } from './openapi-conformance';
+
 /**
  * A plain HTTP client with a cookie jar, following redirects by hand so tests see each hop.
- * Nothing here knows about our code: it speaks HTTP to the running system.
+ * It speaks HTTP to the running system, and checks every answer against the OpenAPI document.
  */
 export interface HttpResponse<T = unknown> {
   status: number;
@@ -55,6 +57,11 @@ export class HttpClient {
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    if (sameOrigin) {
+      // Every answer of the product that a test sees must be what the OpenAPI document says.
+      const mismatch = documentMismatch({ method, url: new URL(url), status: res.status, contentType: res.headers.get('content-type') ?? '', body: parsed });
+      if (mismatch) throw new Error(`OpenAPI document: ${mismatch}`);
+    }
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 

@@ -18,7 +18,14 @@ function codeForHttpError(err: HttpishError, status: number): { code: string; me
   if (status === 405) return { code: 'method_not_allowed', message: 'method not allowed on this route' };
   if (status === 404) return { code: 'not_found', message: 'no such route' };
   if (status === 429) return { code: 'rate_limited', message: 'too many requests; retry after the time in Retry-After' };
+  if (status === 501) return { code: 'not_implemented', message: 'this HTTP method is not supported' };
   return { code: 'bad_request', message: err.expose && err.message ? err.message : 'bad request' };
+}
+
+/** The methods of the routes that matched the path (the router throws 405 without saying them). */
+function allowedMethods(ctx: Koa.Context): string {
+  const matched = (ctx as unknown as { matched?: Array<{ methods: string[] }> }).matched ?? [];
+  return [...new Set(matched.flatMap((layer) => layer.methods))].join(', ');
 }
 
 /**
@@ -51,10 +58,11 @@ export function errorHandler(): Koa.Middleware {
         return;
       }
       const status = err.status ?? err.statusCode;
-      if (status && status >= 400 && status < 500) {
+      if (status && ((status >= 400 && status < 500) || status === 501)) {
         const { code, message } = codeForHttpError(err, status);
         ctx.status = status;
         for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name, String(value));
+        if (status === 405) ctx.set('Allow', allowedMethods(ctx));
         ctx.body = { error: { code, message, details: [] } };
         return;
       }

@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import { validate } from '../middleware/validate';
-import { adminAuditQuery, auditQuery } from '../../schemas/audit';
+import { addGuardedRoute, addRoute } from '../route-spec';
+import { ROUTES } from '../route-table';
 import type { AuditPageInput, AuditTrail } from '../../services/audit-trail';
 
 /** GET /api/audit: the signed-in user's own trail (mounted behind the session check of /api). */
 export function auditRoutes(deps: { trail: AuditTrail }): Router {
   const router = new Router();
-  router.get('/api/audit', validate({ query: auditQuery }), async (ctx) => {
+  addRoute(router, ROUTES.listAudit, async (ctx) => {
     ctx.body = await deps.trail.listForUser(ctx.state.userId, ctx.state.input.query as unknown as AuditPageInput);
   });
   return router;
@@ -16,7 +16,7 @@ export function auditRoutes(deps: { trail: AuditTrail }): Router {
 /** GET /admin/audit: every record, for operators (the guard answers 401 or 403 first). */
 export function adminAuditRoutes(deps: { trail: AuditTrail; requireAdmin: Koa.Middleware }): Router {
   const router = new Router();
-  router.get('/admin/audit', deps.requireAdmin, validate({ query: adminAuditQuery }), async (ctx) => {
+  addGuardedRoute(router, ROUTES.listAllAudit, [deps.requireAdmin], async (ctx) => {
     ctx.body = await deps.trail.listAll(ctx.state.input.query as unknown as AuditPageInput & { user_id?: string; action?: string });
   });
   return router;

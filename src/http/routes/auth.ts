@@ -9,6 +9,8 @@ import type { Logger } from '../../observability/logger';
 import { createGoogleStrategy, GOOGLE_SCOPES, IdTokenError, type GoogleSignInResult } from '../auth/google-strategy';
 import { SESSION_USER_KEY, SESSION_SIGNED_IN_AT_KEY } from '../middleware/require-user';
 import { clearSessionCookie } from '../middleware/session';
+import { addRoute } from '../route-spec';
+import { ROUTES } from '../route-table';
 
 export interface AuthRouteDeps {
   config: Config;
@@ -27,7 +29,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   passport.use('google', createGoogleStrategy(deps.config, deps.oauthClient));
   const router = new Router();
 
-  router.get('/auth/google', passport.initialize(), async (ctx, next) => {
+  addRoute(router, ROUTES.signIn, passport.initialize(), async (ctx, next) => {
     const loginHint = typeof ctx.query.login_hint === 'string' && LOGIN_HINT.test(ctx.query.login_hint) ? ctx.query.login_hint : undefined;
     // Google sends a refresh token only on first consent; ask again when we hold none for this user.
     let prompt: string | undefined = ctx.query.prompt === 'consent' ? 'consent' : undefined;
@@ -38,7 +40,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     return passport.authenticate('google', { scope: GOOGLE_SCOPES, accessType: 'offline', prompt, loginHint, session: false })(ctx, next);
   });
 
-  router.get('/auth/google/callback', passport.initialize(), async (ctx, next) => {
+  addRoute(router, ROUTES.signInCallback, passport.initialize(), async (ctx, next) => {
     if (typeof ctx.query.error === 'string') {
       throw new AppError(403, 'oauth_denied', 'Google sign-in was cancelled or refused');
     }
@@ -79,7 +81,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     ctx.redirect(deps.config.frontendUrl);
   });
 
-  router.post('/auth/logout', async (ctx) => {
+  addRoute(router, ROUTES.signOut, async (ctx) => {
     const userId: unknown = ctx.session?.[SESSION_USER_KEY];
     if (typeof userId === 'string') await deps.users.signOut(userId, { requestId: ctx.state.requestId });
     ctx.session = null;

@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import { addRoute } from '../route-spec';
+import { ROUTES } from '../route-table';
 
 export interface HealthDeps {
   /** Each check resolves when its dependency answers. */
@@ -18,10 +20,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 /** GET /livez (the process answers) and GET /readyz (Postgres and Redis answer and no shutdown is under way, else 503). */
 export function healthRoutes(deps: HealthDeps): Router {
   const router = new Router();
-  router.get('/livez', (ctx) => {
+  addRoute(router, ROUTES.livez, (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
+  addRoute(router, ROUTES.readyz, async (ctx) => {
     if (deps.isDraining?.()) {
       ctx.status = 503;
       ctx.body = { status: 'draining', checks: {} };

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import { validate } from '../middleware/validate';
-import { pageQuery } from '../../schemas/common';
+import { addRoute } from '../route-spec';
+import { ROUTES } from '../route-table';
 import type { UsersService } from '../../services/users';
 import type { ConversationsService } from '../../services/conversations';
 import type { AccountDeletion } from '../../services/account-deletion';
@@ -10,7 +10,7 @@ import { clearSessionCookie } from '../middleware/session';
 export function meRoutes(deps: { users: UsersService; conversations: ConversationsService; accounts: AccountDeletion }): Router {
   const router = new Router();
 
-  router.get('/api/me', async (ctx) => {
+  addRoute(router, ROUTES.getMe, async (ctx) => {
     try {
       ctx.body = await deps.users.me(ctx.state.userId);
     } catch (err) {
@@ -21,14 +21,14 @@ export function meRoutes(deps: { users: UsersService; conversations: Conversatio
     }
   });
 
-  router.delete('/api/me', async (ctx) => {
+  addRoute(router, ROUTES.deleteMe, async (ctx) => {
     await deps.accounts.deleteAccount(ctx.state.userId, { requestId: ctx.state.requestId });
     ctx.session = null;
     clearSessionCookie(ctx);
     ctx.status = 204;
   });
 
-  router.get('/api/conversations', validate({ query: pageQuery }), async (ctx) => {
+  addRoute(router, ROUTES.listConversations, async (ctx) => {
     ctx.body = await deps.conversations.list(ctx.state.userId, ctx.state.input.query as { limit: number; cursor?: string });
   });
 

@@ -2,6 +2,8 @@ import Router from '@koa/router';
 import { timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { AppError } from '../../errors';
+import { addRoute } from '../route-spec';
+import { ROUTES } from '../route-table';
 
 export interface MetricsRouteDeps {
   registry: Registry;
@@ -20,7 +22,7 @@ function sameSecret(given: string, expected: string): boolean {
 /** GET /metrics: the process's Prometheus metrics, behind a bearer token when one is configured. */
 export function metricsRoutes(deps: MetricsRouteDeps): Router {
   const router = new Router();
-  router.get('/metrics', async (ctx) => {
+  addRoute(router, ROUTES.metrics, async (ctx) => {
     if (deps.token) {
       const match = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
       if (!match || !sameSecret(match[1]!, deps.token)) {

@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import { addRoute } from '../route-spec';
+import { ROUTES } from '../route-table';
 
 /**
  * GET /: where sign-in lands when no separate frontend is configured (FRONTEND_URL defaults to this
@@ -6,7 +8,7 @@ import Router from '@koa/router';
  */
 export function rootRoutes(deps: { sandboxEnabled: boolean }): Router {
   const router = new Router();
-  router.get('/', (ctx) => {
+  addRoute(router, ROUTES.root, (ctx) => {
     ctx.body = {
       service: 'gmail-assistant',
       links: { me: '/api/me', contacts: '/api/contacts', conversations: '/api/conversations', sign_in: '/auth/google' },

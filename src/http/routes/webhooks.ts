@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import { addRoute } from '../route-spec';
+import { PUSH_BODY_LIMIT, ROUTES } from '../route-table';
 import { AppError } from '../../errors';
 import { jsonBody, MalformedJsonError } from '../middleware/json-body';
 import { decodePushBody, UnreadablePushError } from '../../gmail/push-notification';
@@ -19,10 +21,10 @@ export interface WebhookDeps {
  */
 export function webhookRoutes(deps: WebhookDeps): Router {
   const router = new Router();
-  const parse = jsonBody('64kb');
+  const parse = jsonBody(PUSH_BODY_LIMIT);
   const counted = (outcome: string) => deps.metrics.pushes.inc({ source: 'push', outcome });
 
-  router.post('/webhooks/gmail', async (ctx, next) => {
+  addRoute(router, ROUTES.pushWebhook, async (ctx, next) => {
     try {
       await deps.verifyPush(ctx.get('authorization') || undefined);
     } catch (err) {
