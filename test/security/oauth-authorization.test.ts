@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { HttpClient, signIn, uniqueEmail } from '../support/http-client';
 import { startTestSystem, type TestSystem } from '../support/system';
 import { testDatabaseUrl } from '../support/config';
+import { createGoogleStrategy, IdTokenError } from '../../src/http/auth/google-strategy';
 
 interface ErrorBody {
   error: { code: string; message: string; details: unknown[] };
@@ -79,6 +80,24 @@ describe('OAuth sign-in hardening', () => {
     expect(res.status).to.equal(403);
     expect(res.body.error.code).to.equal('oauth_denied');
     expect((await client.get('/api/me')).status).to.equal(401);
+  });
+
+  it("checks the ID token's audience, issuer and verified email before it trusts the identity", async () => {
+    const strategy = createGoogleStrategy(system.container.config, system.container.oauthClient) as unknown as {
+      _verify(access: string, refresh: string, params: Record<string, unknown>, profile: unknown, done: (err: Error | null, user?: unknown) => void): void;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: 'https://accounts.google.com', aud: system.container.config.google.clientId, sub: '1234567890', email: 'id@example.com', email_verified: true, iat: now, exp: now + 600 };
+    const verify = (overrides: Record<string, unknown>) =>
+      new Promise<{ err: Error | null; user?: unknown }>((resolve) =>
+        strategy._verify('ya29.a', '1//r', { id_token: system.sandbox!.signToken({ ...claims, ...overrides }), expires_in: 3600 }, {}, (err, user) => resolve({ err, user })),
+      );
+    expect((await verify({})).user).to.deep.include({ identity: { sub: '1234567890', email: 'id@example.com', name: 'id' } });
+    for (const overrides of [{ aud: 'another-client.apps.googleusercontent.com' }, { iss: 'https://issuer.evil.example' }, { email_verified: false }, { iat: now - 7200, exp: now - 3600 }]) {
+      const { err, user } = await verify(overrides);
+      expect(err, JSON.stringify(overrides)).to.be.instanceOf(IdTokenError);
+      expect(user).to.equal(undefined);
+    }
   });
 
   it('identifies the user by Google\'s subject id: a new address of the same account updates that user', async () => {
