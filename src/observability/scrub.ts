@@ -45,6 +45,7 @@ interface EventLike {
   request?: Record<string, unknown>;
   user?: Record<string, unknown>;
   breadcrumbs?: unknown[];
+  tags?: Record<string, unknown>;
   exception?: { values?: Array<{ stacktrace?: { frames?: Array<Record<string, unknown>> } }> };
   [key: string]: unknown;
 }
@@ -60,5 +61,9 @@ export function scrubEvent<E extends EventLike>(event: E): E {
   for (const value of event.exception?.values ?? []) {
     for (const frame of value.stacktrace?.frames ?? []) delete frame.vars;
   }
-  return scrubDeep(event, 0) as E;
+  // Tags are ours (ids, route patterns, queue names), set by the reporter: kept as they are.
+  const { tags } = event;
+  const scrubbed = scrubDeep(event, 0) as E;
+  if (tags !== undefined) scrubbed.tags = tags;
+  return scrubbed;
 }
