@@ -124,7 +124,7 @@ export function buildApp(deps: AppDeps): Koa {
   app.use(auth.routes());
   app.use(auth.allowedMethods({ throw: true }));
 
-  const adminGuard = requireAdmin(config.adminEmails, async (id) => (await deps.services.users.me(id).catch(() => undefined))?.email);
+  const adminGuard = requireAdmin(config.adminEmails, async (id) => (await deps.services.users.me(id).catch(() => undefined))?.email, config.sessionAbsoluteHours);
   const adminAudit = adminAuditRoutes({ trail: deps.services.audit, requireAdmin: adminGuard });
   app.use(adminAudit.routes());
   app.use(adminAudit.allowedMethods({ throw: true }));
