@@ -104,6 +104,9 @@ export const ROUTES = {
   listConversations: {
     operationId: 'listConversations', method: 'get', path: '/api/conversations', tag: 'conversations', access: 'session',
     summary: 'Active conversations, most recent first, each with its contact and last message',
+    description:
+      'Keyset-paginated by the last interaction. A conversation that gets a new message while you page moves to the front: it is never given twice, ' +
+      'and one that was still ahead shows on a fresh first page. Conversations of deleted contacts are ended and not listed.',
     query: pageQuery,
     responses: { 200: json('A page of conversations.', conversationPage) },
   },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { configOrExit } from './run';
 import { withDevSecrets } from './dev-secrets';
 import { createKnex } from '../db/knex';
@@ -26,8 +27,10 @@ async function main(args: string[]): Promise<number> {
   try {
     const cipher = new FieldCipher(config.encryptionKeys, config.encryptionCurrentKey);
     const users = createUsersService({ db, connections: createConnectionStore(db, cipher), audit: createAuditLog(db), newUsersSubscribed: false });
-    const user = await users.setSubscription(email, active, { actorType: 'admin', via: 'cli' });
-    process.stdout.write(`${user.email}: subscription ${user.is_subscription_active ? 'on' : 'off'}\n`);
+    // Audited like a request: an id that the operator's terminal shows and the trail keeps.
+    const requestId = `cli-${randomUUID()}`;
+    const user = await users.setSubscription(email, active, { actorType: 'admin', via: 'cli', requestId });
+    process.stdout.write(`${user.email}: subscription ${user.is_subscription_active ? 'on' : 'off'} (${requestId})\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;

@@ -47,7 +47,7 @@ describe('the build', function () {
   });
 
   it('compiles every entry point of the Procfile', () => {
-    for (const entry of ['web', 'worker', 'migrate']) expect(existsSync(path.join(OUT, 'src', 'main', `${entry}.js`)), entry).to.equal(true);
+    for (const entry of ['web', 'worker', 'migrate', 'subscription']) expect(existsSync(path.join(OUT, 'src', 'main', `${entry}.js`)), entry).to.equal(true);
     expect(existsSync(path.join(OUT, 'migrations'))).to.equal(true);
   });
 
@@ -63,6 +63,20 @@ describe('the build', function () {
     expect(rows.length).to.be.greaterThan(0);
     expect(rows.every((r: { name: string }) => !/\.(ts|js)$/.test(r.name))).to.equal(true);
     expect(new Set(rows.map((r: { name: string }) => r.name)).size).to.equal(rows.length);
+  });
+
+  it('sets a subscription from the build: node dist/src/main/subscription.js <email> on|off', async () => {
+    const pg = new Client({ connectionString: databaseUrl });
+    await pg.connect();
+    try {
+      await pg.query("INSERT INTO users (id, email, google_sub, name, is_subscription_active) VALUES (gen_random_uuid(), 'built@example.com', 'sub-built', 'Built', false)");
+      const on = await run(process.execPath, [path.join(OUT, 'src', 'main', 'subscription.js'), 'built@example.com', 'on'], { env, cwd: ROOT });
+      expect(on.stdout).to.contain('built@example.com: subscription on');
+      const { rows } = await pg.query("SELECT is_subscription_active FROM users WHERE email = 'built@example.com'");
+      expect(rows[0].is_subscription_active).to.equal(true);
+    } finally {
+      await pg.end();
+    }
   });
 
   it('starts the web process from the build and stops it on SIGTERM', async () => {

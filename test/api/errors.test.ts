@@ -1,0 +1,163 @@
+import { expect } from 'chai';
+import { HttpClient, signIn, uniqueEmail, type HttpResponse } from '../support/http-client';
+import { startTestSystem, type TestSystem } from '../support/system';
+import { ERROR_CODES } from '../../src/schemas/errors';
+import { encodeCursor } from '../../src/services/pagination';
+
+interface ErrorBody {
+  error: { code: string; message: string; details: Array<{ path?: string; message: string }> };
+}
+
+/** The SPEC's error format, a code listed in the document with this status, and a message. */
+function expectError(res: HttpResponse<unknown>, status: number, code: string): ErrorBody['error'] {
+  expect(res.status, res.text).to.equal(status);
+  expect(res.headers.get('content-type')).to.match(/^application\/json/);
+  const body = res.body as ErrorBody;
+  expect(Object.keys(body)).to.deep.equal(['error']);
+  expect(Object.keys(body.error).sort()).to.deep.equal(['code', 'details', 'message']);
+  expect(body.error.code).to.equal(code);
+  expect(ERROR_CODES[code as keyof typeof ERROR_CODES]?.status, code).to.equal(status);
+  expect(body.error.message).to.be.a('string').and.not.equal('');
+  expect(body.error.details).to.be.an('array');
+  return body.error;
+}
+
+describe('errors: one format, a stable code each', () => {
+  let system: TestSystem;
+  let user: HttpClient;
+  let admin: HttpClient;
+  let contactId: string;
+  const adminEmail = uniqueEmail('operator');
+
+  before(async () => {
+    system = await startTestSystem({ worker: false, overrides: { ADMIN_EMAILS: adminEmail } });
+    user = await signIn(system.baseUrl, uniqueEmail('errors'));
+    admin = await signIn(system.baseUrl, adminEmail);
+    contactId = (await user.post<{ id: string }>('/api/contacts', { email: uniqueEmail('c'), name: 'C' })).body.id;
+  });
+  after(async () => {
+    await system.close();
+  });
+
+  it('answers an unknown route with 404 not_found, signed in or not', async () => {
+    for (const [client, path] of [
+      [new HttpClient(system.baseUrl), '/nowhere'],
+      [new HttpClient(system.baseUrl), '/api/nowhere'],
+      [user, '/api/contacts/0190a3c4-0000-7000-8000-000000000000/nowhere'],
+      [user, '/admin/users'],
+    ] as const) {
+      expectError(await client.get(path), 404, 'not_found');
+    }
+  });
+
+  it('answers a known route with a wrong method with 405 method_not_allowed and the methods in Allow', async () => {
+    const cases: Array<[HttpClient, string, string, string[]]> = [
+      [user, 'PUT', '/api/contacts', ['GET', 'POST']],
+      [user, 'POST', `/api/contacts/${contactId}`, ['GET', 'PATCH', 'DELETE']],
+      [user, 'POST', '/api/me', ['GET', 'DELETE']],
+      [user, 'DELETE', '/api/conversations', ['GET']],
+      [new HttpClient(system.baseUrl), 'GET', '/webhooks/gmail', ['POST']],
+      [new HttpClient(system.baseUrl), 'DELETE', '/livez', ['GET']],
+      [new HttpClient(system.baseUrl), 'POST', '/openapi.json', ['GET']],
+      [admin, 'GET', '/admin/users/a@example.com/subscription', ['PUT']],
+    ];
+    for (const [client, method, path, allowed] of cases) {
+      const res = await client.request(method, path, method === 'GET' ? {} : { json: {} });
+      expectError(res, 405, 'method_not_allowed');
+      const allow = (res.headers.get('allow') ?? '').split(/,\s*/);
+      for (const m of allowed) expect(allow, `${method} ${path}`).to.include(m);
+      expect(allow, `${method} ${path}`).to.not.include(method);
+    }
+  });
+
+  it('answers a method the server does not know with 501 not_implemented', async () => {
+    expectError(await user.request('PROPFIND', '/api/contacts'), 501, 'not_implemented');
+  });
+
+  it('answers malformed JSON with 400 malformed_json on every route that takes a body', async () => {
+    for (const [client, method, path] of [
+      [user, 'POST', '/api/contacts'],
+      [user, 'PATCH', `/api/contacts/${contactId}`],
+      [admin, 'PUT', `/admin/users/${encodeURIComponent(adminEmail)}/subscription`],
+    ] as const) {
+      expectError(await client.request(method, path, { body: '{"name": ', headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+    }
+  });
+
+  it('answers a body that is not JSON with 415 unsupported_media_type', async () => {
+    for (const [client, method, path] of [
+      [user, 'POST', '/api/contacts'],
+      [user, 'PATCH', `/api/contacts/${contactId}`],
+      [admin, 'PUT', `/admin/users/${encodeURIComponent(adminEmail)}/subscription`],
+    ] as const) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+        expectError(await client.request(method, path, { body: 'name=x', headers: { 'content-type': type, 'x-requested-with': 'fetch' } }), 415, 'unsupported_media_type');
+      }
+    }
+  });
+
+  it('answers a body over the limit with 413 payload_too_large', async () => {
+    const huge = JSON.stringify({ email: uniqueEmail('big'), name: 'Big', description_ai: 'x'.repeat(300 * 1024) });
+    expectError(await user.request('POST', '/api/contacts', { body: huge, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
+    const hugeAdmin = JSON.stringify({ is_subscription_active: true, pad: 'x'.repeat(300 * 1024) });
+    expectError(await admin.request('PUT', `/admin/users/${encodeURIComponent(adminEmail)}/subscription`, { body: hugeAdmin, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
+  });
+
+  it('answers an invalid id with 400 validation_failed naming params.id, on every route with an id', async () => {
+    for (const id of ['not-a-uuid', '123', '0190a3c4-0000-7000-8000-00000000000g', `${contactId}0`]) {
+      for (const [method, path] of [
+        ['GET', `/api/contacts/${id}`],
+        ['PATCH', `/api/contacts/${id}`],
+        ['DELETE', `/api/contacts/${id}`],
+        ['GET', `/api/contacts/${id}/messages`],
+      ] as const) {
+        const error = expectError(await user.request(method, path, method === 'PATCH' ? { json: { name: 'X' } } : {}), 400, 'validation_failed');
+        expect(error.details.map((d) => d.path), `${method} ${path}`).to.include('params.id');
+      }
+    }
+    const badEmail = expectError(await admin.request('PUT', '/admin/users/not-an-email/subscription', { json: { is_subscription_active: true } }), 400, 'validation_failed');
+    expect(badEmail.details.map((d) => d.path)).to.include('params.email');
+  });
+
+  it('answers an invalid cursor with 400 invalid_cursor on every list, also a cursor of another list', async () => {
+    const otherListsCursor = encodeCursor(['2024-01-01T00:00:00.000Z', contactId]); // the shape of a messages cursor
+    const contactsCursor = encodeCursor([contactId]);
+    const cases: Array<[string, string]> = [
+      ['/api/contacts', 'garbage!'],
+      ['/api/contacts', Buffer.from('{"not":"an array"}').toString('base64url')],
+      ['/api/contacts', otherListsCursor],
+      ['/api/contacts/ID/messages', 'garbage!'],
+      ['/api/contacts/ID/messages', contactsCursor],
+      ['/api/contacts/ID/messages', encodeCursor(['not a date', contactId])],
+      ['/api/conversations', 'garbage!'],
+      ['/api/conversations', contactsCursor],
+    ];
+    for (const [path, cursor] of cases) {
+      const res = await user.get(`${path.replace('ID', contactId)}?cursor=${encodeURIComponent(cursor)}`);
+      const error = expectError(res, 400, 'invalid_cursor');
+      expect(error.details.map((d) => d.path)).to.include('query.cursor');
+    }
+    expectError(await user.get(`/api/contacts?cursor=${'a'.repeat(600)}`), 400, 'validation_failed');
+  });
+
+  it('answers bad query parameters with 400 validation_failed naming each', async () => {
+    for (const [path, field] of [
+      ['/api/contacts?limit=0', 'query.limit'],
+      ['/api/contacts?limit=201', 'query.limit'],
+      ['/api/contacts?include_deleted=perhaps', 'query.include_deleted'],
+      ['/api/contacts?is_active=2', 'query.is_active'],
+      ['/api/conversations?limit=-1', 'query.limit'],
+      [`/api/contacts/${contactId}/messages?limit=x`, 'query.limit'],
+      [`/api/contacts/${contactId}/messages?sort=asc`, 'query.sort'],
+    ] as const) {
+      const error = expectError(await user.get(path), 400, 'validation_failed');
+      expect(error.details.map((d) => d.path), path).to.include(field);
+    }
+  });
+
+  it('shows no internal detail in any error', async () => {
+    const res = await user.request('POST', '/api/contacts', { body: '{"email": "a@b.c", "name": "N", "description_ai": "\\ud800"', headers: { 'content-type': 'application/json' } });
+    expectError(res, 400, 'malformed_json');
+    expect(res.text).to.not.match(/at .*\.ts:\d+|node_modules|SELECT|stack/i);
+  });
+});
