@@ -1,0 +1,136 @@
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import type { BenchContext, Settings } from './context';
+import { buildServers } from './lib/build';
+import { spawnNode, type NodeChild } from './lib/children';
+import { createEnvironment, removeEnvironment, serverVersions, type BenchEnvironment } from './lib/environment';
+import { describeMachine } from './lib/proc';
+import type { CaseResult } from './lib/results';
+import { MemorySampler, memoryResults } from './cases/memory';
+import { httpCases } from './cases/http';
+import { pipelineCase } from './cases/pipeline';
+import { scaleCase } from './cases/scale';
+import { writeReport } from './report';
+
+/**
+ * `npm run bench`: the product against bare baselines, as paired ratios measured in one run
+ * (BENCHMARKS.md). Options: --rounds=N --seconds=N --warmup=N --connections=N --only=case,case
+ * --profile=case,case --scale-contacts=N --scale-messages=N
+ */
+function settingsFromArgs(argv: string[]): Settings {
+  const arg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  return {
+    rounds: Number(arg('rounds') ?? 5),
+    seconds: Number(arg('seconds') ?? 5),
+    warmupSeconds: Number(arg('warmup') ?? 2),
+    connections: Number(arg('connections') ?? 32),
+    pipelineMails: 200,
+    baselineJobs: 5000,
+    scaleContacts: Number(arg('scale-contacts') ?? 100_000),
+    scaleMessages: Number(arg('scale-messages') ?? 1_000_000),
+    serverCpus: '0',
+    loadCpus: '1',
+    only: arg('only')?.split(',').filter(Boolean) ?? [],
+    profile: arg('profile')?.split(',').filter(Boolean) ?? [],
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The product's configuration for the bench: the sandbox on, nothing outside loopback, limits raised. */
+function productEnv(env: BenchEnvironment, port: number): NodeJS.ProcessEnv {
+  const huge = '1000000000';
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    REDIS_PREFIX: env.redisPrefix,
+    LOG_LEVEL: 'info',
+    LOG_PRETTY: 'false',
+    GOOGLE_CLIENT_ID: '',
+    METADATA_SERVER_DETECTION: 'none',
+    NO_GCE_CHECK: 'true',
+    // The bench is one client hammering one user from one address: the abuse limits (issue 4) would
+    // answer 429 at once. Raised by configuration; their Redis bookkeeping still runs per request.
+    RATE_LIMIT_PER_IP_PER_MINUTE: huge,
+    RATE_LIMIT_PER_USER_PER_MINUTE: huge,
+    RATE_LIMIT_SIGN_IN_PER_MINUTE: huge,
+    // The worker's own metrics listener: a free loopback port, never a fixed one.
+    WORKER_METRICS_PORT: '0',
+    WORKER_METRICS_HOST: '127.0.0.1',
+    ...env.secrets,
+  };
+}
+
+async function main() {
+  const settings = settingsFromArgs(process.argv.slice(2));
+  if (spawnSync('wrk', ['--version']).error) {
+    throw new Error('wrk is not installed: `apt-get install wrk` (Debian) — see BENCHMARKS.md');
+  }
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const started = Date.now();
+  const compiled = buildServers();
+  const env = await createEnvironment();
+  log(`database ${env.databaseName}, Redis prefix ${env.redisPrefix}`);
+  const children: NodeChild[] = [];
+  const memory = new MemorySampler();
+  try {
+    const versions = await serverVersions(env);
+    const machine = describeMachine(versions.postgres, versions.redis);
+    const port = await freePort();
+    const penv = productEnv(env, port);
+    const web = spawnNode({
+      name: 'web',
+      entry: compiled('bench/product/web.ts'),
+      env: penv,
+      cpus: settings.serverCpus,
+    });
+    children.push(web);
+    const { url: webUrl } = await web.message<{ url: string }>('ready');
+    const baseline = spawnNode({
+      name: 'baseline',
+      entry: compiled('bench/baselines/server.ts'),
+      env: { PATH: process.env.PATH, DATABASE_URL: env.databaseUrl, DATABASE_POOL_MAX: '10', BULL_PREFIX: `${env.redisPrefix}:baseline` },
+      cpus: settings.serverCpus,
+    });
+    children.push(baseline);
+    const { port: baselinePort } = await baseline.message<{ port: number }>('ready');
+    memory.watch('web', web.pid);
+
+    const ctx: BenchContext = { settings, env, web, webUrl, baseline, baselineUrl: `http://127.0.0.1:${baselinePort}`, compiled, productEnv: penv, log };
+    const results: CaseResult[] = [];
+    results.push(...(await httpCases(ctx)));
+    results.push(...(await pipelineCase(ctx, memory, children)));
+    results.push(...(await scaleCase(ctx)));
+    results.push(...memoryResults(memory));
+    memory.stop();
+
+    const minutes = (Date.now() - started) / 60_000;
+    writeReport({ machine, settings, results, minutes, log });
+  } finally {
+    memory.stop();
+    for (const child of children.reverse()) await child.stop();
+    await removeEnvironment(env);
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
