@@ -55,7 +55,7 @@ describe('graceful shutdown on SIGTERM', function () {
       expect(sent.map((r: { status: string }) => r.status)).to.deep.equal(['sent']);
       // The mail that came during the drain was left queued, not taken.
       const waiting = await rig.system.container.queues.byName['mailbox-sync'].getJobCounts('waiting', 'active', 'delayed');
-      expect(waiting.waiting + waiting.delayed, 'the sync of the mail that came during the drain is still queued').to.be.at.least(1);
+      expect((waiting.waiting ?? 0) + (waiting.delayed ?? 0), 'the sync of the mail that came during the drain is still queued').to.be.at.least(1);
 
       await rig.worker.start();
       await rig.verify(checker, [user]);
