@@ -57,11 +57,47 @@ const FROM_PACKAGE: Record<string, string> = {
   'favicon-16x16.png': 'image/png',
 };
 
+const EXTENSION: Record<string, string> = { 'image/svg+xml': 'svg', 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif' };
+
+/** The bytes and type of a `data:` URL, or null when it is not an image we can serve. */
+function decodeDataUrl(url: string): DocsAsset | null {
+  const match = /^data:([a-z]+\/[a-z0-9.+-]+)((?:;[a-z-]+=[^;,]*)*)(;base64)?,(.*)$/is.exec(url);
+  if (!match || !EXTENSION[match[1]!.toLowerCase()]) return null;
+  const [, type, , base64, payload] = match;
+  try {
+    return { contentType: type!.toLowerCase(), body: base64 ? Buffer.from(payload!, 'base64') : Buffer.from(decodeURIComponent(payload!), 'utf8') };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Swagger UI's stylesheet draws its icons with `data:` images, which a CSP of our origin only
+ * blocks. Each becomes a file of its own (`inline-<n>.<ext>`) served from here, and the stylesheet
+ * points at it.
+ */
+export function externaliseDataImages(css: string): { css: string; images: Map<string, DocsAsset> } {
+  const images = new Map<string, DocsAsset>();
+  const out = css.replace(/url\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(data:[^)]*))\s*\)/g, (whole, dq?: string, sq?: string, bare?: string) => {
+    const url = (dq ?? sq ?? bare ?? '').replace(/\\(.)/g, '$1');
+    if (!url.startsWith('data:')) return whole;
+    const image = decodeDataUrl(url);
+    if (!image) return whole;
+    const name = `inline-${images.size + 1}.${EXTENSION[image.contentType]}`;
+    images.set(name, image);
+    return `url("/docs/${name}")`;
+  });
+  return { css: out, images };
+}
+
 /** The files of the docs page by name, read once from the installed swagger-ui-dist. */
 export function loadDocsAssets(): Map<string, DocsAsset> {
   const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
   const assets = new Map<string, DocsAsset>();
   for (const [file, contentType] of Object.entries(FROM_PACKAGE)) assets.set(file, { contentType, body: readFileSync(path.join(dir, file)) });
+  const { css, images } = externaliseDataImages(assets.get('swagger-ui.css')!.body.toString('utf8'));
+  assets.set('swagger-ui.css', { contentType: FROM_PACKAGE['swagger-ui.css']!, body: Buffer.from(css, 'utf8') });
+  for (const [name, image] of images) assets.set(name, image);
   assets.set('init.js', { contentType: 'application/javascript; charset=utf-8', body: Buffer.from(INIT_SCRIPT, 'utf8') });
   return assets;
 }

@@ -1,10 +1,16 @@
 import { dateTime, pageOf, pageQueryProperties, uuid } from './common';
 
 // RFC 5321 limits: 64 characters before the @, 254 in all.
-const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@]{1,64}@' } as const;
+const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@]{1,64}@', examples: ['anna@example.org'] } as const;
 // Shown in mail headers: printable text with at least one visible character.
-const name = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' } as const;
-const descriptionAi = { type: 'string', maxLength: 20000, pattern: '^[^\\u0000]*$' } as const;
+const name = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$', examples: ['Anna Petrova'] } as const;
+const descriptionAi = {
+  type: 'string',
+  maxLength: 20000,
+  pattern: '^[^\\u0000]*$',
+  description: 'The instruction for the assistant: who this person is, what the conversation is for, tone, limits.',
+  examples: ['Supplier of our parts. Confirm delivery dates politely; never agree to price changes.'],
+} as const;
 const isActive = { type: 'boolean' } as const;
 
 export const createContactBody = {

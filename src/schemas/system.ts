@@ -70,7 +70,7 @@ export const signInCallbackQuery = {
 
 export const docsAssetParams = {
   type: 'object',
-  properties: { file: { type: 'string', pattern: '^[a-z0-9-]+\\.(js|css|png)$', maxLength: 64 } },
+  properties: { file: { type: 'string', pattern: '^[a-z0-9-]+\\.(js|css|png|svg|jpg|gif)$', maxLength: 64 } },
   required: ['file'],
   additionalProperties: false,
 } as const;

@@ -178,6 +178,14 @@ describe('the OpenAPI document and the docs page', () => {
     const init = await client.get('/docs/init.js');
     expect(init.text).to.contain("url: '/openapi.json'");
     expect(init.text).to.contain('validatorUrl: null');
+    // Swagger UI's icons are data: images in its stylesheet, which the CSP would block: served as files instead.
+    const css = await client.get('/docs/swagger-ui.css');
+    expect(css.text).to.not.contain('data:');
+    const icons = [...css.text.matchAll(/url\("(\/docs\/inline-[0-9]+\.svg)"\)/g)].map((m) => m[1]!);
+    expect(icons.length).to.be.greaterThan(5);
+    const icon = await client.get(icons[0]!);
+    expect(icon.headers.get('content-type')).to.equal('image/svg+xml');
+    expect(icon.text).to.match(/^<svg /);
     const bundle = await client.get('/docs/swagger-ui-bundle.js');
     expect(bundle.headers.get('content-type')).to.match(/javascript/);
     expect((await client.get('/docs/nothing-here.js')).status).to.equal(404);
