@@ -44,8 +44,6 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
-const EMPTY = {};
-
 /**
  * JSON lines (or, with `pretty`, one human-readable line per entry) carrying the request id or the
  * job id of the work in progress (see log-context.ts) on every line.
@@ -57,7 +55,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     base: { pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin: () => currentLogContext() ?? EMPTY,
+    // A copy: pino merges each line's fields into the object that mixin returns.
+    mixin: () => ({ ...currentLogContext() }),
   };
   if (opts.pretty) {
     const pretty = prettyStream(opts.destination);

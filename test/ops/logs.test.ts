@@ -51,6 +51,23 @@ describe('structured logs', () => {
       expect(JSON.parse(outside!)).to.not.have.property('requestId');
     });
 
+    it("never lets one line's fields reach the next line (of the same context or outside any)", () => {
+      const out = sink();
+      const logger = createLogger({ level: 'info', pretty: false, destination: out.stream });
+      const context = { requestId: 'req-same-context' };
+      runWithLogContext(context, () => {
+        logger.info({ userId: 'u-1' }, 'first');
+        logger.info('second');
+      });
+      logger.info({ replyId: 'r-1' }, 'third');
+      logger.info('fourth');
+      const [, second, , fourth] = out.lines.map((l) => JSON.parse(l) as LogLine);
+      expect(second).to.not.have.property('userId');
+      expect(second!.requestId).to.equal('req-same-context');
+      expect(fourth).to.not.have.property('replyId');
+      expect(context).to.deep.equal({ requestId: 'req-same-context' });
+    });
+
     it('writes one human-readable line per entry with LOG_PRETTY', () => {
       const out = sink();
       const logger = createLogger({ level: 'info', pretty: true, destination: out.stream });

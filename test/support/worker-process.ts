@@ -49,6 +49,9 @@ export function workerEnv(input: WorkerEnvInput): NodeJS.ProcessEnv {
     // info or lower: start() waits for the worker's "started" line.
     LOG_LEVEL: process.env.TEST_WORKER_LOG_LEVEL ?? 'info',
     LOG_PRETTY: 'false',
+    // Each worker's side listener (/metrics, /livez, /readyz) on a free loopback port of its own.
+    WORKER_METRICS_PORT: '0',
+    WORKER_METRICS_HOST: '127.0.0.1',
     ...TEST_SECRETS,
     ...input.overrides,
   };
