@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
 import type { BenchContext, Settings } from './context';
 import { buildServers } from './lib/build';
 import { spawnNode, type NodeChild } from './lib/children';
-import { createEnvironment, removeEnvironment, serverVersions, type BenchEnvironment } from './lib/environment';
+import { createEnvironment, removeEnvironment, serverVersions } from './lib/environment';
+import { freePort, productEnv } from './lib/product-env';
 import { describeMachine } from './lib/proc';
 import type { CaseResult } from './lib/results';
 import { MemorySampler, memoryResults } from './cases/memory';
@@ -32,46 +32,6 @@ function settingsFromArgs(argv: string[]): Settings {
     loadCpus: '1',
     only: arg('only')?.split(',').filter(Boolean) ?? [],
     profile: arg('profile')?.split(',').filter(Boolean) ?? [],
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** The product's configuration for the bench: the sandbox on, nothing outside loopback, limits raised. */
-function productEnv(env: BenchEnvironment, port: number): NodeJS.ProcessEnv {
-  const huge = '1000000000';
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: env.databaseUrl,
-    REDIS_URL: env.redisUrl,
-    REDIS_PREFIX: env.redisPrefix,
-    LOG_LEVEL: 'info',
-    LOG_PRETTY: 'false',
-    GOOGLE_CLIENT_ID: '',
-    METADATA_SERVER_DETECTION: 'none',
-    NO_GCE_CHECK: 'true',
-    // The bench is one client hammering one user from one address: the abuse limits (issue 4) would
-    // answer 429 at once. Raised by configuration; their Redis bookkeeping still runs per request.
-    RATE_LIMIT_PER_IP_PER_MINUTE: huge,
-    RATE_LIMIT_PER_USER_PER_MINUTE: huge,
-    RATE_LIMIT_SIGN_IN_PER_MINUTE: huge,
-    // The worker's own metrics listener: a free loopback port, never a fixed one.
-    WORKER_METRICS_PORT: '0',
-    WORKER_METRICS_HOST: '127.0.0.1',
-    ...env.secrets,
   };
 }
 
@@ -112,10 +72,16 @@ async function main() {
 
     const ctx: BenchContext = { settings, env, web, webUrl, baseline, baselineUrl: `http://127.0.0.1:${baselinePort}`, compiled, productEnv: penv, log };
     const results: CaseResult[] = [];
-    results.push(...(await httpCases(ctx)));
+    results.push(...(await httpCases(ctx, memory)));
     results.push(...(await pipelineCase(ctx, memory, children)));
-    results.push(...(await scaleCase(ctx)));
-    results.push(...memoryResults(memory));
+    results.push(...(await scaleCase(ctx, memory)));
+    const heap = await web.request<{ before: NodeJS.MemoryUsage; afterGc: NodeJS.MemoryUsage }>('memory-usage', {});
+    const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+    results.push(
+      ...memoryResults(memory, {
+        web: `at the end, V8 heap ${mb(heap.before.heapUsed)} used of ${mb(heap.before.heapTotal)}, live after a full collection ${mb(heap.afterGc.heapUsed)}`,
+      }),
+    );
     memory.stop();
 
     const minutes = (Date.now() - started) / 60_000;

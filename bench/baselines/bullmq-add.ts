@@ -10,5 +10,10 @@ export function bullmqAddBaseline(router: Router, opts: { connection: Connection
     await queue.add('job', { userId: '0190b6c4-1f2e-7a00-8000-000000000000' });
     ctx.status = 204;
   });
+  // Between runs (not measured): drop what was added, so that Redis does not grow run after run.
+  router.delete('/b/add', async (ctx) => {
+    await queue.obliterate({ force: true });
+    ctx.status = 204;
+  });
   return queue;
 }

@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { BenchContext } from '../context';
 import { OUTPUT_DIR } from '../lib/children';
 import { HttpSession } from '../lib/http-session';
 import { httpSide, runPaired, type PairedResult, type Side } from '../lib/paired';
+import { profiled } from '../lib/profiled';
 import { judged, type CaseResult } from '../lib/results';
+import type { MemorySampler } from './memory';
 
 const DESCRIPTION = 'Long-standing supplier of packaging. Answer politely, confirm delivery dates, never agree to price changes without asking me first; sign as Alex.';
 const NEW_CONTACT = JSON.stringify({ email: 'c-{run}-{n}@example.org', name: 'Contact {run}-{n}', description_ai: DESCRIPTION, is_active: true });
 
 /** The request/response cases: each product route against its bare baseline, in paired rounds. */
-export async function httpCases(ctx: BenchContext): Promise<CaseResult[]> {
+export async function httpCases(ctx: BenchContext, memory: MemorySampler): Promise<CaseResult[]> {
   const { settings, webUrl, baselineUrl, log } = ctx;
   const load = { connections: settings.connections, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, cpus: settings.loadCpus };
   const web = () => ctx.web.pid;
@@ -81,7 +83,7 @@ export async function httpCases(ctx: BenchContext): Promise<CaseResult[]> {
       sides: [
         httpSide('POST /webhooks/gmail', web, { url: `${webUrl}/webhooks/gmail`, method: 'POST', headers: json, body: pushBody, tokensFile }, load),
         bKoa(),
-        httpSide('B-add', base, { url: `${baselineUrl}/b/add`, method: 'POST' }, load),
+        httpSide('B-add', base, { url: `${baselineUrl}/b/add`, method: 'POST' }, load, () => fetch(`${baselineUrl}/b/add`, { method: 'DELETE' }).then(() => undefined)),
       ],
       note: 'one sync job waits for this mailbox (no worker runs during the HTTP cases), so each push adds a deduplicated job',
     },
@@ -100,24 +102,12 @@ export async function httpCases(ctx: BenchContext): Promise<CaseResult[]> {
   for (const c of cases) {
     if (settings.only.length && !settings.only.includes(c.key)) continue;
     log(`${c.name}`);
+    memory.enter(c.key);
     const paired = await profiled(ctx, c.key, () => runPaired(c.sides, settings.rounds, log));
     results.push(result(c.name, c.target, paired, c.note));
     if (c.key === 'webhook') results.push(result('POST /webhooks/gmail vs B-add (raw BullMQ add)', null, paired, 'reported only: how much of the push costs more than queueing a job', 2));
   }
   return results;
-}
-
-/** Runs `fn` with the web process CPU-profiled when the case is named in --profile. */
-export async function profiled<T>(ctx: BenchContext, key: string, fn: () => Promise<T>): Promise<T> {
-  if (!ctx.settings.profile.includes(key)) return fn();
-  const dir = path.join(OUTPUT_DIR, 'profiles');
-  mkdirSync(dir, { recursive: true });
-  await ctx.web.request('profile-start', {});
-  const value = await fn();
-  const file = path.join(dir, `${key}.cpuprofile`);
-  await ctx.web.request('profile-stop', { file });
-  ctx.log(`  CPU profile of web: ${path.relative(process.cwd(), file)} (node --import tsx bench/profile-summary.ts ${path.relative(process.cwd(), file)})`);
-  return value;
 }
 
 function result(name: string, target: number | null, paired: PairedResult, note?: string, baselineIndex = 1): CaseResult {

@@ -2,7 +2,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Client } from 'pg';
 import type { BenchContext } from '../context';
 import { JOBS_QUEUE } from '../baselines/bullmq-jobs';
-import { setAffinity, spawnNode, type NodeChild } from '../lib/children';
+import path from 'node:path';
+import { OUTPUT_DIR, setAffinity, spawnNode, type NodeChild } from '../lib/children';
 import { HttpSession } from '../lib/http-session';
 import { runPaired, type Side } from '../lib/paired';
 import { cpuSeconds } from '../lib/proc';
@@ -13,6 +14,7 @@ import { bullPrefix } from '../../src/jobs/queues';
 import { QUEUE_NAMES } from '../../src/jobs/registry';
 import { GMAIL_QUOTA_UNITS } from '../../src/gmail/quota-units';
 import type { MemorySampler } from './memory';
+import { profiled } from '../lib/profiled';
 
 const USERS = 20;
 const REPLY_TIMEOUT_MS = 120_000;
@@ -89,6 +91,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   const connection = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
 
   log('pipeline: push → sync → reply → send → record, vs B-jobs');
+  memory.enter('pipeline');
   const contactsPerUser = Math.max(1, Math.round(settings.pipelineMails / USERS));
   const mailboxes: Array<{ email: string; senders: string[] }> = [];
   for (let u = 0; u < USERS; u += 1) {
@@ -107,7 +110,9 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   // The product's worker (src/main/worker.ts, compiled) and B-jobs, in processes of their own. In
   // this case the driver is idle while the jobs run, so no process is pinned.
   setAffinity(ctx.web.pid, `${settings.serverCpus},${settings.loadCpus}`);
-  const worker = spawnNode({ name: 'worker', entry: ctx.compiled('src/main/worker.ts'), env: ctx.productEnv });
+  // Profiled with --cpu-prof when asked: written when the worker exits at the end of the run.
+  const profile = settings.profile.includes('pipeline') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUTPUT_DIR, 'profiles')}`, '--cpu-prof-name=pipeline-worker.cpuprofile'] : [];
+  const worker = spawnNode({ name: 'worker', entry: ctx.compiled('src/main/worker.ts'), env: ctx.productEnv, nodeFlags: profile });
   children.push(worker);
   await worker.logged(/"msg":"started"/);
   memory.watch('worker', worker.pid);
@@ -208,7 +213,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   };
 
   try {
-    const paired = await runPaired([product, baseline], settings.rounds, log);
+    const paired = await profiled(ctx, 'pipeline', () => runPaired([product, baseline], settings.rounds, log));
     const [p, b] = paired.sides as [typeof paired.sides[0], typeof paired.sides[0]];
     const repliesPerSecond = median(perRound.map((r) => r.repliesPerSecond));
     const unitsPerReply = median(perRound.map((r) => r.unitsPerReply));

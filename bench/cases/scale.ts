@@ -4,19 +4,21 @@ import { httpSide, runPaired } from '../lib/paired';
 import { judged, type CaseResult } from '../lib/results';
 import { median } from '../lib/stats';
 import { loadUser } from '../scale/load';
-import { profiled } from './http';
+import { profiled } from '../lib/profiled';
+import type { MemorySampler } from './memory';
 
 /**
  * Latency of the contact list and of a contact's history for a user with many rows against one
  * with 1% of them, in paired rounds, one request at a time (wrk, 1 connection).
  */
-export async function scaleCase(ctx: BenchContext): Promise<CaseResult[]> {
+export async function scaleCase(ctx: BenchContext, memory: MemorySampler): Promise<CaseResult[]> {
   const { settings, webUrl, log } = ctx;
   if (settings.only.length && !settings.only.includes('scale')) return [];
   const users = [
     { label: 'large', email: 'scale-large@example.com', tag: 'L', contacts: settings.scaleContacts, messages: settings.scaleMessages },
     { label: 'small', email: 'scale-small@example.com', tag: 'S', contacts: Math.round(settings.scaleContacts / 100), messages: Math.round(settings.scaleMessages / 100) },
   ];
+  memory.enter('scale-load');
   const loaded: Array<(typeof users)[number] & Awaited<ReturnType<typeof loadUser>> & { cookie: string }> = [];
   for (const u of users) {
     const session = await HttpSession.signIn(webUrl, u.email);
@@ -43,6 +45,7 @@ export async function scaleCase(ctx: BenchContext): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (const probe of probes) {
     log(probe.name);
+    memory.enter(probe.key);
     const sides = loaded.map((u) => httpSide(`${probe.key.replace('scale-', '')}, ${u.label} user`, () => ctx.web.pid, { url: `${webUrl}${probe.path(u)}`, headers: { Cookie: u.cookie } }, load));
     const paired = await profiled(ctx, probe.key, () => runPaired(sides, settings.rounds, log));
     const latencyRatios = paired.rounds.map(([large, small]) => large!.p50Ms / small!.p50Ms);

@@ -76,7 +76,7 @@ function summarize(label: string, runs: Measure[]): SideSummary {
 }
 
 /** A side measured with wrk against a server process whose CPU time is read from /proc. */
-export function httpSide(label: string, serverPid: () => number, request: WrkRequest, load: WrkLoad & { warmupSeconds: number }): Side {
+export function httpSide(label: string, serverPid: () => number, request: WrkRequest, load: WrkLoad & { warmupSeconds: number }, after?: () => Promise<void>): Side {
   return {
     label,
     async run(warmup) {
@@ -84,6 +84,7 @@ export function httpSide(label: string, serverPid: () => number, request: WrkReq
       const cpuBefore = cpuSeconds(pid);
       const r = await runWrk(request, warmup ? { ...load, seconds: load.warmupSeconds } : load);
       const cpu = cpuSeconds(pid) - cpuBefore;
+      await after?.(); // clean-up, not measured
       return { rate: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMs: (cpu * 1000) / Math.max(1, r.requests), count: r.requests, errors: r.errors };
     },
   };

@@ -1,13 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { configOrExit, closeOnSignals, processLogger } from '../../src/main/run';
 import { startSystem } from '../../src/main/system';
 
 /**
  * The product's web process for the bench: what src/main/web.ts does (same config, same
  * startSystem), plus IPC requests: Pub/Sub push tokens signed with the sandbox's Google key, which
- * exists only in this process (src/sandbox/signing-keys.ts), and a CPU profile of a chosen window
- * (what `node --cpu-prof` records, without start-up and set-up in it).
+ * exists only in this process (src/sandbox/signing-keys.ts), a CPU profile of a chosen window
+ * (what `node --cpu-prof` records, without start-up and set-up in it), and its heap figures.
  */
 async function main() {
   const config = configOrExit();
@@ -27,6 +29,14 @@ async function main() {
         writeFileSync(msg.file!, JSON.stringify(profile));
         process.send?.({ type: 'profile-stop:reply' });
       });
+      return;
+    }
+    if (msg.type === 'memory-usage') {
+      // Heap figures now and after a full collection (what is live vs what V8 keeps for later).
+      const before = process.memoryUsage();
+      v8.setFlagsFromString('--expose-gc');
+      (runInNewContext('gc') as () => void)();
+      process.send?.({ type: 'memory-usage:reply', before, afterGc: process.memoryUsage() });
       return;
     }
     if (msg.type !== 'sign-push-tokens' || !system.sandbox) return;
