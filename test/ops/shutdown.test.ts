@@ -21,13 +21,16 @@ describe('graceful shutdown on SIGTERM', function () {
   describe('worker, with a job that finishes within the timeout', () => {
     let rig: FaultRig;
     before(async () => {
-      rig = await FaultRig.start({ workers: 1, overrides: { SHUTDOWN_TIMEOUT_MS: '20000' } });
+      // The send lease outlasts the hold below (with the fault tests' 2 s the send would be cut off by it).
+      rig = await FaultRig.start({ workers: 1, overrides: { SHUTDOWN_TIMEOUT_MS: '20000', REPLY_SEND_LEASE_SECONDS: '8' } });
     });
     after(async () => {
       await rig?.close();
     });
 
-    it('stops taking work, finishes the job in flight, exits 0; the work it left is done by the next worker', async () => {
+    it('stops taking work (not ready, no new job), finishes the job in flight, exits 0; the work it left is done by the next worker', async () => {
+      const port = /"port":(\d+)[^\n]*worker http listening/.exec(rig.worker.output(400))?.[1];
+      expect(port, 'the worker logged its side port').to.be.a('string');
       const user = await rig.newUser('term');
       const contact = await rig.newContact(user, true);
       const checker = new SendChecker(rig.baseUrl);
@@ -37,8 +40,11 @@ describe('graceful shutdown on SIGTERM', function () {
           process.kill(rig.worker.pid!, 'SIGTERM');
           // While the answer is held, the worker is shutting down but must not exit, and takes no new job.
           await waitFor('the worker to log its shutdown', async () => rig.worker.output(400).includes('"msg":"shutting down"'), 10_000, 50);
+          const readiness = await fetch(`http://127.0.0.1:${port}/readyz`);
+          expect(readiness.status, 'not ready while draining').to.equal(503);
+          expect(await readiness.json()).to.deep.include({ status: 'draining' });
           await rig.deliver(checker, user, rawMail({ from: contact.email, to: user.email, subject: 'After SIGTERM', text: 'Arrived while it drained.' }), true, 'mail arriving during the drain');
-          await sleep(1500);
+          await sleep(1000);
           expect(rig.worker.running, 'still running while its job is in flight').to.equal(true);
         },
       });
@@ -50,7 +56,7 @@ describe('graceful shutdown on SIGTERM', function () {
       const lines = rig.worker.output(400).split('\n');
       const shutdownAt = lines.findIndex((l) => l.includes('"msg":"shutting down"'));
       const completedAt = lines.findIndex((l, i) => i > shutdownAt && l.includes('"queue":"reply"') && l.includes('"msg":"job completed"'));
-      expect(completedAt, 'the reply job completed after SIGTERM').to.be.greaterThan(shutdownAt);
+      expect(completedAt, `the reply job completed after SIGTERM:\n${lines.slice(-40).join('\n')}`).to.be.greaterThan(shutdownAt);
       const sent = await rig.db('replies').where({ user_id: user.id }).select('status');
       expect(sent.map((r: { status: string }) => r.status)).to.deep.equal(['sent']);
       // The mail that came during the drain was left queued, not taken.
