@@ -28,6 +28,7 @@ export function markdownTable(machine: MachineDescription, settings: Settings, r
   const lines = [
     `Run of ${machine.date.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(minutes * 10) / 10} min: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gib} GiB, ${machine.kernel};`,
     `Node.js ${machine.node}, ${machine.postgres}, ${machine.redis}, ${machine.wrk.split(' [')[0]}; load average at start ${machine.load_average_at_start.join(' ')}.`,
+    `Product: ${machine.product}.`,
     `${settings.rounds} paired rounds of ${settings.seconds} s after a ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; servers on CPU ${settings.serverCpus}, wrk on CPU ${settings.loadCpus}.`,
     '',
     '| case | product | baseline | ratio (median of rounds) | target | pass | p50 / p99 ms (product / baseline) | server CPU ms per op (product / baseline) |',

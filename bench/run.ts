@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { BenchContext, Settings } from './context';
-import { buildServers } from './lib/build';
+import { buildServers, builtFrom } from './lib/build';
 import { spawnNode, type NodeChild } from './lib/children';
 import { createEnvironment, removeEnvironment, serverVersions } from './lib/environment';
 import { freePort, productEnv } from './lib/product-env';
@@ -15,7 +15,7 @@ import { writeReport } from './report';
 /**
  * `npm run bench`: the product against bare baselines, as paired ratios measured in one run
  * (BENCHMARKS.md). Options: --rounds=N --seconds=N --warmup=N --connections=N --only=case,case
- * --profile=case,case --scale-contacts=N --scale-messages=N
+ * --profile=case,case --scale-contacts=N --scale-messages=N --set=NAME=value (a product variable; repeatable)
  */
 function settingsFromArgs(argv: string[]): Settings {
   const arg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -49,9 +49,11 @@ async function main() {
   const memory = new MemorySampler();
   try {
     const versions = await serverVersions(env);
-    const machine = describeMachine(versions.postgres, versions.redis);
+    const machine = describeMachine(versions.postgres, versions.redis, builtFrom);
     const port = await freePort();
-    const penv = productEnv(env, port);
+    const overrides = process.argv.filter((a) => a.startsWith('--set=')).map((a) => a.slice('--set='.length).split(/=(.*)/s).slice(0, 2) as [string, string]);
+    const penv = { ...productEnv(env, port), ...Object.fromEntries(overrides) };
+    if (overrides.length) log(`product configuration changed: ${overrides.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const web = spawnNode({
       name: 'web',
       entry: compiled('bench/product/web.ts'),

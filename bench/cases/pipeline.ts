@@ -132,6 +132,17 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   const jobsQueue = new Queue(JOBS_QUEUE, { connection, prefix: baselinePrefix });
   const db = new Client({ connectionString: env.databaseUrl });
   await db.connect();
+  // CPU of the PostgreSQL backends serving this run's database (its server processes, from /proc).
+  const postgresCpu = async () => {
+    const { rows } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    return rows.reduce((sum, r) => {
+      try {
+        return sum + cpuSeconds(r.pid);
+      } catch {
+        return sum; // gone meanwhile
+      }
+    }, 0);
+  };
   const replyStates = async () => JSON.stringify((await db.query('SELECT status, failure_reason, count(*)::int AS n FROM replies GROUP BY 1, 2')).rows);
 
   // Let the sign-in syncs settle before measuring.
@@ -155,7 +166,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   };
 
   let mailRound = 0;
-  const perRound: Array<{ replies: number; repliesPerSecond: number; unitsPerReply: number; webCpuMsPerReply: number }> = [];
+  const perRound: Array<{ replies: number; repliesPerSecond: number; unitsPerReply: number; webCpuMsPerReply: number; workerCpuMsPerReply: number; postgresCpuMsPerReply: number }> = [];
   const product: Side = {
     label: 'pipeline (jobs)',
     async run(warmup) {
@@ -164,7 +175,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
       const unitsBefore = await quotaUnits();
       const repliesBefore = completed.counts.get(QUEUE_NAMES.reply) ?? 0;
       const jobsBefore = completed.total();
-      const cpuBefore = { web: cpuSeconds(ctx.web.pid), worker: cpuSeconds(worker.pid) };
+      const cpuBefore = { web: cpuSeconds(ctx.web.pid), worker: cpuSeconds(worker.pid), postgres: await postgresCpu() };
       const deliveredAt = new Map<string, number>();
       const started = Date.now();
       await inParallel(mails, 8, async ({ mailbox, sender }) => {
@@ -179,7 +190,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
       await completed.until(QUEUE_NAMES.reply, repliesBefore + mails.length, REPLY_TIMEOUT_MS, replyStates);
       const seconds = (Date.now() - started) / 1000;
       const jobs = completed.total() - jobsBefore;
-      const cpu = { web: cpuSeconds(ctx.web.pid) - cpuBefore.web, worker: cpuSeconds(worker.pid) - cpuBefore.worker };
+      const cpu = { web: cpuSeconds(ctx.web.pid) - cpuBefore.web, worker: cpuSeconds(worker.pid) - cpuBefore.worker, postgres: (await postgresCpu()) - cpuBefore.postgres };
       const { rows } = await db.query<{ id: string; at: Date }>(
         `SELECT m.gmail_message_id AS id, r.updated_at AS at FROM replies r JOIN message_history m ON m.id = r.source_message_id WHERE r.status = 'sent' AND m.gmail_message_id = ANY($1)`,
         [[...deliveredAt.keys()]],
@@ -187,7 +198,14 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
       if (rows.length !== mails.length) throw new Error(`${mails.length} mails delivered but ${rows.length} replies sent: ${await replyStates()}`);
       const latencies = rows.map((r) => r.at.getTime() - deliveredAt.get(r.id)!);
       if (!warmup) {
-        perRound.push({ replies: rows.length, repliesPerSecond: rows.length / seconds, unitsPerReply: ((await quotaUnits()) - unitsBefore) / rows.length, webCpuMsPerReply: (cpu.web * 1000) / rows.length });
+        perRound.push({
+          replies: rows.length,
+          repliesPerSecond: rows.length / seconds,
+          unitsPerReply: ((await quotaUnits()) - unitsBefore) / rows.length,
+          webCpuMsPerReply: (cpu.web * 1000) / rows.length,
+          workerCpuMsPerReply: (cpu.worker * 1000) / rows.length,
+          postgresCpuMsPerReply: (cpu.postgres * 1000) / rows.length,
+        });
       }
       return { rate: jobs / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), cpuMs: (cpu.worker * 1000) / jobs, count: jobs, errors: 0 };
     },
@@ -217,7 +235,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
     const [p, b] = paired.sides as [typeof paired.sides[0], typeof paired.sides[0]];
     const repliesPerSecond = median(perRound.map((r) => r.repliesPerSecond));
     const unitsPerReply = median(perRound.map((r) => r.unitsPerReply));
-    const webCpu = median(perRound.map((r) => r.webCpuMsPerReply));
+    const cpuPerReply = (pick: (r: (typeof perRound)[number]) => number) => Math.round(median(perRound.map(pick)) * 10) / 10;
     return [
       judged({
         name: 'pipeline: jobs completed per second vs B-jobs',
@@ -230,7 +248,10 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
         unit: 'jobs/s',
         sides: paired.sides,
         round_ratios: paired.roundRatios.map((r) => r[0]!),
-        note: `${perRound[0]?.replies ?? 0} mails per round to ${USERS} mailboxes; p50/p99 of the pipeline: delivery to reply sent; of B-jobs: add to completed; CPU per job: the worker process (the web process, which also runs the sandbox's Gmail, Pub/Sub and LLM, spent ${Math.round(webCpu * 100) / 100} ms per reply); worker concurrency ${config.worker.concurrency}`,
+        note:
+          `${perRound[0]?.replies ?? 0} mails per round to ${USERS} mailboxes; p50/p99 of the pipeline: delivery to reply sent; of B-jobs: add to completed; ` +
+          `CPU per job: the worker process. CPU per reply: worker ${cpuPerReply((r) => r.workerCpuMsPerReply)} ms, web (with the sandbox's Gmail, Pub/Sub and LLM) ${cpuPerReply((r) => r.webCpuMsPerReply)} ms, ` +
+          `PostgreSQL backends ${cpuPerReply((r) => r.postgresCpuMsPerReply)} ms; worker concurrency ${config.worker.concurrency}`,
       }),
       judged({ name: 'pipeline: replies per second', value: repliesPerSecond, baseline: null, ratio: null, target: null, target_applies_to: 'value', better: 'higher', unit: 'replies/s' }),
       judged({

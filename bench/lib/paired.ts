@@ -39,6 +39,9 @@ export interface PairedResult {
   roundRatios: number[][];
 }
 
+/** A pause before each run, so that what the previous run left (sockets closing, GC) ends first. */
+const SETTLE_MS = 500;
+
 /**
  * Runs the sides in turn, `rounds` times after one warm-up pass, rotating which side goes first so
  * that drift of the machine hits every side alike. sides[0] is the product, the others baselines.
@@ -50,6 +53,7 @@ export async function runPaired(sides: Side[], rounds: number, log: (line: strin
     const row: Measure[] = new Array<Measure>(sides.length);
     for (let k = 0; k < sides.length; k += 1) {
       const i = (k + r) % sides.length;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       row[i] = await sides[i]!.run();
     }
     measures.push(row);

@@ -46,9 +46,11 @@ export interface MachineDescription {
   wrk: string;
   load_average_at_start: number[];
   date: string;
+  /** The product measured: commit, and uncommitted changes compiled with it. */
+  product: string;
 }
 
-export function describeMachine(postgresVersion: string, redisVersion: string): MachineDescription {
+export function describeMachine(postgresVersion: string, redisVersion: string, product: string): MachineDescription {
   return {
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.cpus().length,
@@ -60,5 +62,6 @@ export function describeMachine(postgresVersion: string, redisVersion: string): 
     wrk: firstLine('wrk', ['--version']),
     load_average_at_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
     date: new Date().toISOString(),
+    product,
   };
 }
