@@ -125,7 +125,7 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
     }
   }
 
-  /** `notBefore`: mail older than this was covered by an earlier sync and is left alone. */
+  /** `notBefore`: mail up to this instant was covered by an earlier sync (its history walk came later) and is left alone. */
   async function processMessages(user: User, gmail: GmailMailbox, listed: ListedMessage[], at: AuditContext, result: SyncResult, notBefore?: Date): Promise<void> {
     const known = await alreadyKnown(user.id, listed.map((m) => m.id));
     const replies: string[] = [];
@@ -139,7 +139,7 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
         continue;
       }
       const labels = item.labelIds ?? message.labelIds;
-      if (labels.some((l) => NEVER_PROCESSED.has(l)) || (notBefore && message.internalDate < notBefore)) {
+      if (labels.some((l) => NEVER_PROCESSED.has(l)) || (notBefore && message.internalDate <= notBefore)) {
         result.ignored += 1;
         continue;
       }
@@ -188,7 +188,7 @@ export function createMailboxSyncService(deps: MailboxSyncDeps) {
       .where({ user_id: userId })
       .update({
         history_id: reset ? historyId : db.raw('GREATEST(COALESCE(history_id, 0), ?::numeric)', [historyId]),
-        last_synced_at: syncedFrom,
+        last_synced_at: db.raw('GREATEST(COALESCE(last_synced_at, ?::timestamptz), ?::timestamptz)', [syncedFrom, syncedFrom]),
         updated_at: new Date(),
       });
   }
