@@ -31,14 +31,15 @@ export function markdownTable(machine: MachineDescription, settings: Settings, r
     `Product: ${machine.product}.`,
     `${settings.rounds} paired rounds of ${settings.seconds} s after a ${settings.warmupSeconds} s warm-up, ${settings.connections} connections; servers on CPU ${settings.serverCpus}, wrk on CPU ${settings.loadCpus}.`,
     '',
-    '| case | product | baseline | ratio (median of rounds) | target | pass | p50 / p99 ms (product / baseline) | server CPU ms per op (product / baseline) |',
+    '| case | product | baseline | ratio: median (rounds min–max) | target | pass | p50 / p99 ms (product / baseline) | server CPU ms per op (product / baseline) |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const pass = r.pass === null ? '–' : r.pass ? 'yes' : '**no**';
     const latency = sides(r, (s) => `${num(s.p50_ms)} · ${num(s.p99_ms)}`);
     const cpu = sides(r, (s) => num(s.cpu_ms_per_op));
-    lines.push(`| ${r.name} | ${num(r.value, r.unit)} | ${num(r.baseline, r.baseline === null ? '' : r.unit)} | ${r.ratio === null ? '–' : r.ratio} | ${target(r)} | ${pass} | ${latency} | ${cpu} |`);
+    const spread = r.round_ratios?.length ? ` (${Math.min(...r.round_ratios).toFixed(2)}–${Math.max(...r.round_ratios).toFixed(2)})` : '';
+    lines.push(`| ${r.name} | ${num(r.value, r.unit)} | ${num(r.baseline, r.baseline === null ? '' : r.unit)} | ${r.ratio === null ? '–' : `${r.ratio}${spread}`} | ${target(r)} | ${pass} | ${latency} | ${cpu} |`);
   }
   const notes = results.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   return [...lines, '', ...notes].join('\n');

@@ -112,7 +112,7 @@ export async function httpCases(ctx: BenchContext, memory: MemorySampler): Promi
 
 function result(name: string, target: number | null, paired: PairedResult, note?: string, baselineIndex = 1): CaseResult {
   const errors = paired.sides.reduce((n, s) => n + s.errors, 0);
-  return judged({
+  const judgedResult = judged({
     name,
     value: paired.sides[0]!.rate,
     baseline: paired.sides[baselineIndex]!.rate,
@@ -125,4 +125,5 @@ function result(name: string, target: number | null, paired: PairedResult, note?
     round_ratios: paired.roundRatios.map((r) => r[baselineIndex - 1]!),
     note: [note, errors ? `${errors} requests failed (non-2xx or socket errors): the figures are not valid` : undefined].filter(Boolean).join('; ') || undefined,
   });
+  return errors && judgedResult.pass !== null ? { ...judgedResult, pass: false } : judgedResult;
 }

@@ -1,11 +1,12 @@
-import { Queue, QueueEvents } from 'bullmq';
+import path from 'node:path';
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import type { BenchContext } from '../context';
 import { JOBS_QUEUE } from '../baselines/bullmq-jobs';
-import path from 'node:path';
 import { OUTPUT_DIR, setAffinity, spawnNode, type NodeChild } from '../lib/children';
 import { HttpSession } from '../lib/http-session';
 import { runPaired, type Side } from '../lib/paired';
+import { CompletedCounter } from '../lib/completed-counter';
 import { cpuSeconds } from '../lib/proc';
 import { judged, type CaseResult } from '../lib/results';
 import { median } from '../lib/stats';
@@ -13,57 +14,14 @@ import { loadConfig } from '../../src/config';
 import { bullPrefix } from '../../src/jobs/queues';
 import { QUEUE_NAMES } from '../../src/jobs/registry';
 import { GMAIL_QUOTA_UNITS } from '../../src/gmail/quota-units';
-import type { MemorySampler } from './memory';
 import { profiled } from '../lib/profiled';
+import type { MemorySampler } from './memory';
 
 const USERS = 20;
 const REPLY_TIMEOUT_MS = 120_000;
 /** What one answered mail may cost: history.list + messages.get + messages.send, plus one threads.get. */
 const UNITS_PER_REPLY = GMAIL_QUOTA_UNITS['history.list'] + GMAIL_QUOTA_UNITS['messages.get'] + GMAIL_QUOTA_UNITS['messages.send'];
 const UNITS_PER_REPLY_MAX = UNITS_PER_REPLY + GMAIL_QUOTA_UNITS['threads.get'];
-
-/** Counts the 'completed' events of some queues (BullMQ's event stream, read by QueueEvents). */
-class CompletedCounter {
-  readonly counts = new Map<string, number>();
-  private readonly events: QueueEvents[];
-  private waiters: Array<() => void> = [];
-
-  constructor(names: string[], prefix: string, connection: { host: string; port: number }) {
-    this.events = names.map((name) => {
-      const events = new QueueEvents(name, { connection, prefix });
-      events.on('completed', () => {
-        this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
-        for (const wake of this.waiters) wake();
-      });
-      return events;
-    });
-  }
-
-  async ready(): Promise<void> {
-    await Promise.all(this.events.map((e) => e.waitUntilReady()));
-  }
-
-  total(): number {
-    return [...this.counts.values()].reduce((a, b) => a + b, 0);
-  }
-
-  /** Resolves once `name` has completed `count` jobs in all. */
-  async until(name: string, count: number, timeoutMs: number, what: () => Promise<string>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ((this.counts.get(name) ?? 0) < count) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} completed ${name} jobs (${this.counts.get(name) ?? 0}): ${await what()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 500);
-        this.waiters.push(() => (clearTimeout(timer), resolve()));
-      });
-      this.waiters = [];
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.events.map((e) => e.close()));
-  }
-}
 
 async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -146,18 +104,13 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   const replyStates = async () => JSON.stringify((await db.query('SELECT status, failure_reason, count(*)::int AS n FROM replies GROUP BY 1, 2')).rows);
 
   // Let the sign-in syncs settle before measuring.
-  const idle = async () => {
-    for (let i = 0; i < 200; i += 1) {
-      const counts = await Promise.all([QUEUE_NAMES.mailboxSync, QUEUE_NAMES.reply].map((n) => new Queue(n, { connection, prefix: bullPrefix(env.redisPrefix) })).map(async (q) => {
-        const c = await q.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
-        await q.close();
-        return Object.values(c).reduce((a, b) => a + b, 0);
-      }));
-      if (counts.every((n) => n === 0)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  await idle();
+  const busyQueues = [QUEUE_NAMES.mailboxSync, QUEUE_NAMES.reply].map((name) => new Queue(name, { connection, prefix: bullPrefix(env.redisPrefix) }));
+  for (let i = 0; i < 200; i += 1) {
+    const counts = await Promise.all(busyQueues.map((q) => q.getJobCounts('active', 'waiting', 'delayed', 'prioritized')));
+    if (counts.every((c) => Object.values(c).every((n) => n === 0))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await Promise.all(busyQueues.map((q) => q.close()));
 
   const quotaUnits = async () => {
     let units = 0;
