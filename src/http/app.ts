@@ -15,7 +15,7 @@ import { HTML_PAGE_CSP, securityHeaders } from './middleware/security-headers';
 import { corsForFrontend } from './middleware/cors';
 import { csrfProtection } from './middleware/csrf';
 import { rateLimit } from './middleware/rate-limit';
-import { requireUser } from './middleware/require-user';
+import { requireUser, SESSION_USER_KEY } from './middleware/require-user';
 import { requireAdmin } from './middleware/require-admin';
 import { authRoutes } from './routes/auth';
 import { contactRoutes } from './routes/contacts';
@@ -77,6 +77,7 @@ const requireJsonBody: Koa.Middleware = async (ctx, next) => {
 
 /** Paths whose state-changing requests are authenticated by the session cookie (CSRF-checked). */
 const COOKIE_AUTHENTICATED_PATHS = /^\/(?:api(?:\/|$)|admin(?:\/|$)|auth\/logout$)/;
+const API_PATHS = /^\/api(?:\/|$)/;
 /** Paths not counted by the per-IP limit. */
 const UNLIMITED_PATHS = /^\/(?:webhooks\/gmail|livez|readyz|metrics)$/;
 
@@ -87,6 +88,11 @@ export function buildApp(deps: AppDeps): Koa {
   app.keys = config.sessionKeys;
   app.silent = true;
 
+  // Probes first: an orchestrator asks many times a minute, and a probe needs none of what follows
+  // (no session, no rate limit, no log line; their answers are fixed JSON).
+  const probes = healthRoutes({ checks: deps.healthChecks, isDraining: deps.isDraining });
+  app.use(probes.routes());
+
   app.use(requestContext(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(errorHandler());
@@ -95,13 +101,15 @@ export function buildApp(deps: AppDeps): Koa {
   if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
   app.use(corsForFrontend(config.allowedOrigins));
   const limit = (scope: string, max: number, id: (ctx: Koa.Context) => string | false) => rateLimit({ redis: deps.redis, keyPrefix: config.redisPrefix, scope, max, id });
-  // Pub/Sub pushes (authenticated, and many from few addresses) and probes are not counted per IP.
-  app.use(limit('ip', config.rateLimits.perIpPerMinute, (ctx) => (UNLIMITED_PATHS.test(ctx.path) ? false : ctx.ip)));
+  // Pub/Sub pushes (authenticated, and many from few addresses) and probes are not counted per IP;
+  // /api is counted below, once the session says whether a user (counted per user) is signed in.
+  const perIp = (ctx: Koa.Context) => (UNLIMITED_PATHS.test(ctx.path) ? false : ctx.ip);
+  app.use(limit('ip', config.rateLimits.perIpPerMinute, (ctx) => (API_PATHS.test(ctx.path) ? false : perIp(ctx))));
 
   const publicRouter = new Router();
   publicRouter.use(rootRoutes({ sandboxEnabled: config.sandboxEnabled }).routes());
   publicRouter.use(docsRoutes({ publicUrl: config.publicUrl }).routes());
-  publicRouter.use(healthRoutes({ checks: deps.healthChecks, isDraining: deps.isDraining }).routes());
+  publicRouter.use(probes.routes());
   // On the public port: behind METRICS_TOKEN, or open outside production when none is set.
   publicRouter.use(metricsRoutes({ registry: deps.metrics.registry, token: config.operations.metricsToken, openWithoutToken: config.nodeEnv !== 'production' }).routes());
   publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push, metrics: deps.metrics }).routes());
@@ -116,6 +124,7 @@ export function buildApp(deps: AppDeps): Koa {
     }),
   );
 
+  app.use(limit('ip', config.rateLimits.perIpPerMinute, (ctx) => (API_PATHS.test(ctx.path) && !ctx.session?.[SESSION_USER_KEY] ? perIp(ctx) : false)));
   app.use(limit('sign-in', config.rateLimits.signInPerMinute, (ctx) => (ctx.path.startsWith('/auth/google') ? ctx.ip : false)));
   const csrf = csrfProtection(config.allowedOrigins);
   app.use((ctx, next) => (COOKIE_AUTHENTICATED_PATHS.test(ctx.path) ? csrf(ctx, next) : next()));

@@ -3,12 +3,12 @@ import type Koa from 'koa';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
-import { buildApp } from '../http/app';
 import { buildOpsApp } from '../http/ops-app';
-import { bullBoardMiddleware } from '../http/bull-board';
 import { startWorkers, type Workers } from '../jobs/workers';
-import { createSandbox, type Sandbox } from '../sandbox';
-import { startPullListener, type PullListener } from '../gmail/pubsub-pull';
+// The web app, Bull Board, the sandbox and the Pub/Sub client are loaded (require below) only by
+// the process that uses them: a worker has no use for most of them, and they weigh tens of MB.
+import type { Sandbox } from '../sandbox';
+import type { PullListener } from '../gmail/pubsub-pull';
 import { createContainer, redisOptions, type Container } from './container';
 import { createSignInFollowUp } from '../services/sign-in-follow-up';
 
@@ -59,6 +59,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   let app: Koa | null = null;
   if (opts.web) {
     if (config.sandboxEnabled) {
+      const { createSandbox } = require('../sandbox') as typeof import('../sandbox');
       sandbox = createSandbox({
         publicUrl: config.publicUrl,
         clientId: config.google.clientId,
@@ -75,6 +76,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       // Pub/Sub pull: the sandbox's gRPC Pub/Sub, with the Gmail topic and the pull subscription.
       if (sandbox.pubsub) await sandbox.pubsub.listen(config.pubsub.sandboxPort);
     }
+    const { buildApp } = require('../http/app') as typeof import('../http/app');
+    const { bullBoardMiddleware } = require('../http/bull-board') as typeof import('../http/bull-board');
     app = buildApp({
       config,
       logger,
@@ -118,7 +121,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   // Pub/Sub pull: the worker takes Gmail notifications from the subscription, besides the webhook.
   const pull: PullListener | null =
     opts.worker && config.pubsub.subscription
-      ? startPullListener({
+      ? (require('../gmail/pubsub-pull') as typeof import('../gmail/pubsub-pull')).startPullListener({
           subscription: config.pubsub.subscription,
           apiEndpoint: pullEndpoint(config, sandbox),
           local: config.sandboxEnabled,

@@ -66,7 +66,8 @@ export function createContactsService(deps: ContactsDeps) {
       const email = input.email.trim();
       try {
         const row = await db.transaction(async (trx) => {
-          const inserted = await Contact.query(trx).insertAndFetch({
+          // One statement: the row as stored comes back with the insert (no second select).
+          const inserted = await Contact.query(trx).insert({
             id,
             user_id: userId,
             ...(sealColumns(cipher, 'contacts', id, { email, name: input.name, description_ai: input.description_ai ?? '' }) as {
@@ -76,7 +77,7 @@ export function createContactsService(deps: ContactsDeps) {
             }),
             email_hash: blindIndex.ofEmail(email),
             is_active: input.is_active ?? false,
-          });
+          }).returning('*');
           await audit({ actorType: 'user', actorUserId: userId, action: 'contact.create', entityType: 'contact', entityId: id, metadata: { is_active: inserted.is_active } }, at, trx);
           return inserted;
         });
@@ -117,7 +118,7 @@ export function createContactsService(deps: ContactsDeps) {
           };
           if (email !== undefined) changes.email_hash = blindIndex.ofEmail(email);
           if (patch.is_active !== undefined) changes.is_active = patch.is_active;
-          const updated = await Contact.query(trx).patchAndFetchById(rowId, changes);
+          const updated = (await Contact.query(trx).patch(changes).findById(rowId).returning('*')) as unknown as Contact;
           if (patch.is_active === false && current.is_active) {
             await trx('replies').where({ contact_id: rowId, status: 'pending' }).update({ status: 'cancelled', failure_reason: 'contact_deactivated', updated_at: new Date() });
           }

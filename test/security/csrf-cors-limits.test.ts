@@ -130,7 +130,7 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).to.equal('https://app.example');
     expect(res.headers.get('access-control-allow-credentials')).to.equal('true');
     expect(res.headers.get('access-control-allow-methods')).to.contain('PATCH');
-    const get = await fetch(`${system.baseUrl}/livez`, { headers: { origin: 'https://app.example' } });
+    const get = await fetch(`${system.baseUrl}/openapi.json`, { headers: { origin: 'https://app.example' } });
     expect(get.headers.get('access-control-allow-origin')).to.equal('https://app.example');
     expect(get.headers.get('vary')).to.match(/origin/i);
   });

@@ -47,7 +47,7 @@ describe('security headers', () => {
     await system.close();
   });
 
-  for (const path of ['/livez', '/api/me', '/api/contacts/not-a-uuid', '/no/such/route']) {
+  for (const path of ['/openapi.json', '/api/me', '/api/contacts/not-a-uuid', '/no/such/route']) {
     it(`sets HSTS, nosniff, no-referrer, no framing and a deny-all CSP on ${path}`, async () => {
       const res = await fetch(`${system.baseUrl}${path}`);
       expect(res.headers.get('strict-transport-security')).to.match(/max-age=\d+/);
