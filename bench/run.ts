@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { BenchContext, Settings } from './context';
 import { buildServers, builtFrom } from './lib/build';
 import { spawnNode, type NodeChild } from './lib/children';
+import { procfileNodeFlags } from './lib/procfile';
 import { createEnvironment, removeEnvironment, serverVersions } from './lib/environment';
 import { freePort, productEnv } from './lib/product-env';
 import { describeMachine } from './lib/proc';
@@ -59,6 +60,7 @@ async function main() {
       entry: compiled('bench/product/web.ts'),
       env: penv,
       cpus: settings.serverCpus,
+      nodeFlags: procfileNodeFlags('web'),
     });
     children.push(web);
     const { url: webUrl } = await web.message<{ url: string }>('ready');

@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import type { BenchContext } from '../context';
 import { JOBS_QUEUE } from '../baselines/bullmq-jobs';
 import { OUTPUT_DIR, setAffinity, spawnNode, type NodeChild } from '../lib/children';
+import { procfileNodeFlags } from '../lib/procfile';
 import { HttpSession } from '../lib/http-session';
 import { runPaired, type Side } from '../lib/paired';
 import { CompletedCounter } from '../lib/completed-counter';
@@ -70,7 +71,7 @@ export async function pipelineCase(ctx: BenchContext, memory: MemorySampler, chi
   setAffinity(ctx.web.pid, `${settings.serverCpus},${settings.loadCpus}`);
   // Profiled with --cpu-prof when asked: written when the worker exits at the end of the run.
   const profile = settings.profile.includes('pipeline') ? ['--cpu-prof', `--cpu-prof-dir=${path.join(OUTPUT_DIR, 'profiles')}`, '--cpu-prof-name=pipeline-worker.cpuprofile'] : [];
-  const worker = spawnNode({ name: 'worker', entry: ctx.compiled('src/main/worker.ts'), env: ctx.productEnv, nodeFlags: profile });
+  const worker = spawnNode({ name: 'worker', entry: ctx.compiled('src/main/worker.ts'), env: ctx.productEnv, nodeFlags: [...procfileNodeFlags('worker'), ...profile] });
   children.push(worker);
   await worker.logged(/"msg":"started"/);
   memory.watch('worker', worker.pid);

@@ -60,8 +60,8 @@ describe('docs/deployment.md', () => {
 
   it('matches the Procfile: web, worker and release', () => {
     const procfile = readFileSync(path.join(ROOT, 'Procfile'), 'utf8');
-    expect(procfile).to.match(/^web: node dist\/src\/main\/web\.js$/m);
-    expect(procfile).to.match(/^worker: node dist\/src\/main\/worker\.js$/m);
+    expect(procfile).to.match(/^web: node (?:--[\w=-]+ )*dist\/src\/main\/web\.js$/m);
+    expect(procfile).to.match(/^worker: node (?:--[\w=-]+ )*dist\/src\/main\/worker\.js$/m);
     expect(procfile).to.match(/^release: node dist\/src\/main\/migrate\.js$/m);
   });
 });
