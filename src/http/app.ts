@@ -126,6 +126,11 @@ export function buildApp(deps: AppDeps): Koa {
 
   app.use(limit('ip', config.rateLimits.perIpPerMinute, (ctx) => (API_PATHS.test(ctx.path) && !ctx.session?.[SESSION_USER_KEY] ? perIp(ctx) : false)));
   app.use(limit('sign-in', config.rateLimits.signInPerMinute, (ctx) => (ctx.path.startsWith('/auth/google') ? ctx.ip : false)));
+  // What is answered about a signed-in user is private: no browser or shared cache may keep it.
+  app.use((ctx, next) => {
+    if (COOKIE_AUTHENTICATED_PATHS.test(ctx.path)) ctx.set('Cache-Control', 'no-store');
+    return next();
+  });
   const csrf = csrfProtection(config.allowedOrigins);
   app.use((ctx, next) => (COOKIE_AUTHENTICATED_PATHS.test(ctx.path) ? csrf(ctx, next) : next()));
 

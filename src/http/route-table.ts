@@ -81,7 +81,7 @@ export const ROUTES = {
     summary: 'Finish sign-in: store the grant, start the Gmail watch, open the session',
     query: signInCallbackQuery,
     responses: { 302: redirect('the frontend (FRONTEND_URL), with the session cookie set; or to the consent screen again when Google gave no refresh token') },
-    errors: ['oauth_callback_invalid', 'oauth_denied', 'oauth_state_invalid', 'oauth_id_token_invalid', 'oauth_failed', 'email_taken', 'oauth_exchange_failed', 'oauth_no_refresh_token'],
+    errors: ['oauth_callback_invalid', 'oauth_denied', 'oauth_state_invalid', 'oauth_id_token_invalid', 'oauth_failed', 'email_taken', 'oauth_code_invalid', 'oauth_exchange_failed', 'oauth_no_refresh_token'],
   },
   signOut: {
     operationId: 'signOut', method: 'post', path: '/auth/logout', tag: 'auth', access: 'public',
@@ -98,7 +98,7 @@ export const ROUTES = {
   deleteMe: {
     operationId: 'deleteMe', method: 'delete', path: '/api/me', tag: 'me', access: 'session',
     summary: 'Delete the account and all its data',
-    description: "Stops the Gmail watch, revokes Google's grant, removes contacts, history, conversations, tokens and queued jobs; keeps one audit record without personal data.",
+    description: "Stops the Gmail watch, revokes Google's grant, removes contacts, history, conversations, tokens and queued jobs; keeps the account's audit trail (ids and actions only, no personal data), ending with account.deleted.",
     responses: { 204: noContent('Deleted; the session ends.') },
   },
   listConversations: {

@@ -19,8 +19,8 @@ async function main() {
   closeOnSignals(logger, () => system.close(), config.operations.shutdownTimeoutMs);
   if (config.sandboxEnabled) {
     logger.info(
-      { signIn: `${config.publicUrl}/auth/google?login_hint=you@example.com`, sandbox: `${config.publicUrl}/sandbox` },
-      'sandbox on: sign in with any address; deliver mail with POST /sandbox/gmail/mailboxes/:email/incoming',
+      { signIn: `${config.publicUrl}/auth/google?login_hint=you@example.com`, deliverMail: `POST ${config.publicUrl}/sandbox/gmail/mailboxes/you@example.com/incoming` },
+      'sandbox on: sign in with any address, then deliver mail to that mailbox (README, walkthrough)',
     );
   }
 }

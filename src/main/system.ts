@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import { buildOpsApp } from '../http/ops-app';
+import { answerClientErrorsAsJson } from '../http/client-errors';
 import { startWorkers, type Workers } from '../jobs/workers';
 // The web app, Bull Board, the sandbox and the Pub/Sub client are loaded (require below) only by
 // the process that uses them: a worker has no use for most of them, and they weigh tens of MB.
@@ -94,8 +95,19 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       afterSignIn: createSignInFollowUp({ watch: services.watch, replies: services.replies, jobs: container.queues, logger }),
     });
     server = opts.server ?? http.createServer();
+    answerClientErrorsAsJson(server);
     server.on('request', app.callback());
     if (!server.listening) await listen(server, config.port, opts.host);
+  }
+
+  // A worker alone gets a side port for probes and scrapes; with web in the process, the web serves them.
+  // It listens first, so probes answer (503 not ready) while Redis or Postgres is still down.
+  let opsServer: http.Server | null = null;
+  if (opts.worker && !opts.web) {
+    const ops = buildOpsApp({ logger, metrics: container.metrics, metricsToken: config.operations.metricsToken, healthChecks: container.healthChecks, isDraining });
+    opsServer = http.createServer(ops.callback());
+    await listen(opsServer, config.operations.workerMetricsPort, config.operations.workerMetricsHost);
+    logger.info({ port: (opsServer.address() as AddressInfo).port }, 'worker http listening (/livez, /readyz, /metrics)');
   }
 
   let workers: Workers | null = null;
@@ -113,8 +125,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const intervals = { reconcileMs: config.pipeline.reconcileIntervalSeconds * 1000, renewWatchesMs: config.pipeline.watchRenewIntervalHours * 3600_000 };
     const ensureSchedulers = () =>
       container.queues.ensureSchedulers(intervals).catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, 'could not write the job schedulers; will retry on reconnect'));
-    await ensureSchedulers();
-    // A Redis that restarted without persistence comes back empty: write the schedulers again.
+    // Start-up waits briefly for the schedulers, never for Redis: when it is down they are written on
+    // 'ready', and a Redis that restarted without persistence comes back empty, so they are written again.
+    await Promise.race([ensureSchedulers(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     container.redis.on('ready', () => void ensureSchedulers());
   }
 
@@ -131,18 +144,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         })
       : null;
 
-  // A worker alone gets a side port for probes and scrapes; with web in the process, the web serves them.
-  let opsServer: http.Server | null = null;
-  if (opts.worker && !opts.web) {
-    const ops = buildOpsApp({ logger, metrics: container.metrics, metricsToken: config.operations.metricsToken, healthChecks: container.healthChecks, isDraining });
-    opsServer = http.createServer(ops.callback());
-    await listen(opsServer, config.operations.workerMetricsPort, config.operations.workerMetricsHost);
-    logger.info({ port: (opsServer.address() as AddressInfo).port }, 'worker http listening (/livez, /readyz, /metrics)');
-  }
-
   const address = server?.address() as AddressInfo | null;
   const url = address ? `http://127.0.0.1:${address.port}` : config.publicUrl;
-  logger.info({ web: opts.web, worker: opts.worker, sandbox: Boolean(sandbox), url }, 'started');
+  logger.info({ web: opts.web, worker: opts.worker, sandbox: Boolean(sandbox), url: opts.web ? config.publicUrl : undefined }, 'started');
 
   return {
     container,

@@ -19,7 +19,7 @@ export interface AccountDeletionDeps {
 /**
  * Deletes an account and everything it holds: Gmail stops publishing the mailbox, Google revokes
  * our access, the queued work goes, and the user's rows (tokens, contacts, history, conversations,
- * replies) are removed in one transaction that leaves one audit record without personal data.
+ * replies) are removed in one transaction; the audit trail stays (ids and actions only, no personal data) and ends with `account.deleted`.
  * Google's side is best effort: the data is deleted whatever Google answers.
  */
 export function createAccountDeletion(deps: AccountDeletionDeps) {

@@ -48,11 +48,11 @@ export function createAuditTrail(db: Knex) {
     if (filter.subjectUserId) query.where('subject_user_id', filter.subjectUserId);
     if (filter.action) query.where('action', filter.action);
     if (q.cursor) {
-      const [id] = decodeCursor(q.cursor, [isIdString]);
+      const [id] = decodeCursor('audit', q.cursor, [isIdString]);
       query.where('id', '<', id as string);
     }
     const rows = (await query) as AuditRow[];
-    return toPage(rows, q.limit, (r) => [String(r.id)], view);
+    return toPage('audit', rows, q.limit, (r) => [String(r.id)], view);
   }
   return {
     /** What happened to one user's account and data (records whose subject is that user). */

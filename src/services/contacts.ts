@@ -93,11 +93,11 @@ export function createContactsService(deps: ContactsDeps) {
       if (!q.include_deleted) query.whereNull('deleted_at');
       if (q.is_active !== undefined) query.where('is_active', q.is_active);
       if (q.cursor) {
-        const [lastId] = decodeCursor(q.cursor, [isUuidString]);
+        const [lastId] = decodeCursor('contacts', q.cursor, [isUuidString]);
         query.where('id', '<', lastId as string);
       }
       const rows = await query;
-      return toPage(rows, q.limit, (r) => [r.id], (r) => contactView(cipher, r));
+      return toPage('contacts', rows, q.limit, (r) => [r.id], (r) => contactView(cipher, r));
     },
 
     async get(userId: string, id: string): Promise<ContactView> {

@@ -49,11 +49,12 @@ export function createConversationsService(deps: { db: Knex; cipher: FieldCipher
         .limit(q.limit + 1)
         .select('ac.id', 'ac.last_interaction_at', 'ac.last_message_id', deps.db.raw('to_jsonb(c.*) AS contact'), deps.db.raw('to_jsonb(m.*) AS message'));
       if (q.cursor) {
-        const [ts, id] = decodeCursor(q.cursor, [isIsoDate, isUuidString]);
+        const [ts, id] = decodeCursor('conversations', q.cursor, [isIsoDate, isUuidString]);
         query.whereRaw('(ac.last_interaction_at, ac.id) < (?::timestamptz, ?::uuid)', [ts as string, id as string]);
       }
       const rows = (await query) as ConversationRow[];
       return toPage(
+        'conversations',
         rows,
         q.limit,
         (r) => [r.last_interaction_at.toISOString(), r.id],

@@ -82,11 +82,11 @@ export function createMessageHistoryService(deps: { db: Knex; cipher: FieldCiphe
         .orderBy([{ column: 'timestamp', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(q.limit + 1);
       if (q.cursor) {
-        const [ts, id] = decodeCursor(q.cursor, [isIsoDate, isUuidString]);
+        const [ts, id] = decodeCursor('messages', q.cursor, [isIsoDate, isUuidString]);
         query.whereRaw('("timestamp", id) < (?::timestamptz, ?::uuid)', [ts as string, id as string]);
       }
       const rows = await query;
-      return toPage(rows, q.limit, (r) => [r.timestamp.toISOString(), r.id], (r) => messageView(deps.cipher, r));
+      return toPage('messages', rows, q.limit, (r) => [r.timestamp.toISOString(), r.id], (r) => messageView(deps.cipher, r));
     },
   };
 }

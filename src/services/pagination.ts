@@ -1,6 +1,9 @@
 import { AppError } from '../errors';
 
-/** Keyset pages: the cursor is the sort key of the last item given, opaque to clients. */
+/**
+ * Keyset pages: the cursor is the name of the list and the sort key of the last item given, opaque
+ * to clients; a cursor of one list is refused by another, even where their keys look alike.
+ */
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -12,30 +15,30 @@ export class InvalidCursorError extends AppError {
   }
 }
 
-export function encodeCursor(key: Array<string | number>): string {
-  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+export function encodeCursor(list: string, key: Array<string | number>): string {
+  return Buffer.from(JSON.stringify([list, ...key]), 'utf8').toString('base64url');
 }
 
 /** Decodes a cursor and checks each element against the expected shape. */
-export function decodeCursor(cursor: string, shape: Array<(v: unknown) => boolean>): Array<string | number> {
+export function decodeCursor(list: string, cursor: string, shape: Array<(v: unknown) => boolean>): Array<string | number> {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidCursorError();
   }
-  if (!Array.isArray(key) || key.length !== shape.length || !shape.every((ok, i) => ok(key[i]))) {
+  if (!Array.isArray(key) || key[0] !== list || key.length !== shape.length + 1 || !shape.every((ok, i) => ok(key[i + 1]))) {
     throw new InvalidCursorError();
   }
-  return key as Array<string | number>;
+  return key.slice(1) as Array<string | number>;
 }
 
 /** Takes `limit + 1` rows, returns `limit` and a cursor when there was more. */
-export function toPage<Row, T>(rows: Row[], limit: number, keyOf: (row: Row) => Array<string | number>, shape: (row: Row) => T): Page<T> {
+export function toPage<Row, T>(list: string, rows: Row[], limit: number, keyOf: (row: Row) => Array<string | number>, shape: (row: Row) => T): Page<T> {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const last = kept[kept.length - 1];
-  return { items: kept.map(shape), next_cursor: more && last ? encodeCursor(keyOf(last)) : null };
+  return { items: kept.map(shape), next_cursor: more && last ? encodeCursor(list, keyOf(last)) : null };
 }
 
 export const isUuidString = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v);

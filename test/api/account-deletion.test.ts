@@ -5,7 +5,7 @@ import { startTestSystem, type TestSystem } from '../support/system';
 import { deliverRaw } from '../support/mail-loop';
 import { koi8rMail } from '../support/mail-fixtures';
 
-/** DELETE /api/me: Google's side stopped and revoked, the data and queued work gone, one audit record left. */
+/** DELETE /api/me: Google's side stopped and revoked, the data and queued work gone, an audit trail without personal data left. */
 describe('account deletion', function () {
   this.timeout(30000);
   let system: TestSystem;

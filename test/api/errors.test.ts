@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { expect } from 'chai';
 import { HttpClient, signIn, uniqueEmail, type HttpResponse } from '../support/http-client';
 import { startTestSystem, type TestSystem } from '../support/system';
@@ -70,8 +71,12 @@ describe('errors: one format, a stable code each', () => {
     }
   });
 
-  it('answers a method the server does not know with 501 not_implemented', async () => {
-    expectError(await user.request('PROPFIND', '/api/contacts'), 501, 'not_implemented');
+  it('answers a method the server does not know with 405 method_not_allowed and the methods it allows', async () => {
+    for (const method of ['PROPFIND', 'MKCOL']) {
+      const res = await user.request(method, '/api/contacts', { headers: { 'x-requested-with': 'fetch' } });
+      expectError(res, 405, 'method_not_allowed');
+      expect(res.headers.get('allow')).to.include('GET');
+    }
   });
 
   it('answers malformed JSON with 400 malformed_json on every route that takes a body', async () => {
@@ -94,6 +99,45 @@ describe('errors: one format, a stable code each', () => {
         expectError(await client.request(method, path, { body: 'name=x', headers: { 'content-type': type, 'x-requested-with': 'fetch' } }), 415, 'unsupported_media_type');
       }
     }
+  });
+
+  it('answers JSON declared in a charset other than UTF-8 with 415, and takes UTF-8 declared either way', async () => {
+    for (const charset of ['utf-16', 'iso-8859-1', 'windows-1251']) {
+      const res = await user.request('POST', '/api/contacts', { body: JSON.stringify({ email: uniqueEmail('cs'), name: 'Ё' }), headers: { 'content-type': `application/json; charset=${charset}` } });
+      expectError(res, 415, 'unsupported_media_type');
+    }
+    for (const charset of ['utf-8', 'UTF8']) {
+      const res = await user.request('POST', '/api/contacts', { body: JSON.stringify({ email: uniqueEmail('cs'), name: 'Ёлка' }), headers: { 'content-type': `application/json; charset=${charset}` } });
+      expect(res.status, res.text).to.equal(201);
+      expect((res.body as { name: string }).name).to.equal('Ёлка');
+    }
+  });
+
+  it('names at most 20 problems of a body with many bad fields, and the first five in the message', async () => {
+    const body = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`field_${i}`, i]));
+    const error = expectError(await user.post('/api/contacts', body), 400, 'validation_failed');
+    expect(error.details).to.have.length(20);
+    expect(error.message.split('; ')).to.have.length(6);
+    expect(error.message).to.match(/…$/);
+  });
+
+  it('answers a request whose headers Node refuses to read with a JSON 431, and bad HTTP with a JSON 400', async () => {
+    const huge = await fetch(`${system.baseUrl}/api/me`, { headers: { 'x-padding': 'x'.repeat(20 * 1024) } });
+    expect(huge.status).to.equal(431);
+    expect(huge.headers.get('content-type')).to.match(/^application\/json/);
+    expect(((await huge.json()) as ErrorBody).error.code).to.equal('headers_too_large');
+
+    const { port } = new URL(system.baseUrl);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('GET /livez HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n'));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString('utf8')));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(raw).to.match(/^HTTP\/1\.1 400 /);
+    expect(raw).to.match(/content-type: application\/json/i);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code).to.equal('bad_request');
   });
 
   it('answers a body over the limit with 413 payload_too_large', async () => {
@@ -120,17 +164,21 @@ describe('errors: one format, a stable code each', () => {
   });
 
   it('answers an invalid cursor with 400 invalid_cursor on every list, also a cursor of another list', async () => {
-    const otherListsCursor = encodeCursor(['2024-01-01T00:00:00.000Z', contactId]); // the shape of a messages cursor
-    const contactsCursor = encodeCursor([contactId]);
+    const messagesCursor = encodeCursor('messages', ['2024-01-01T00:00:00.000Z', contactId]);
+    const contactsCursor = encodeCursor('contacts', [contactId]);
+    const unnamed = Buffer.from(JSON.stringify([contactId])).toString('base64url');
     const cases: Array<[string, string]> = [
       ['/api/contacts', 'garbage!'],
       ['/api/contacts', Buffer.from('{"not":"an array"}').toString('base64url')],
-      ['/api/contacts', otherListsCursor],
+      ['/api/contacts', messagesCursor],
+      ['/api/contacts', unnamed],
       ['/api/contacts/ID/messages', 'garbage!'],
       ['/api/contacts/ID/messages', contactsCursor],
-      ['/api/contacts/ID/messages', encodeCursor(['not a date', contactId])],
+      ['/api/contacts/ID/messages', encodeCursor('messages', ['not a date', contactId])],
       ['/api/conversations', 'garbage!'],
       ['/api/conversations', contactsCursor],
+      // Same key shape as a conversations cursor, but another list's.
+      ['/api/conversations', messagesCursor],
     ];
     for (const [path, cursor] of cases) {
       const res = await user.get(`${path.replace('ID', contactId)}?cursor=${encodeURIComponent(cursor)}`);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { waitFor } from '../support/http-client';
 import { freeLoopbackPort } from '../support/free-port';
 import { FaultRig } from '../faults/support/rig';
+import { WorkerProcess, workerEnv } from '../support/worker-process';
 
 interface Readiness {
   status: string;
@@ -57,5 +58,32 @@ describe('readiness while PostgreSQL or Redis is down', function () {
     await expectBoth(503, { postgres: 'ok', redis: 'unavailable' }, 'with Redis down');
     await rig.redis!.start();
     await expectBoth(200, { postgres: 'ok', redis: 'ok' }, 'after Redis came back');
+  });
+
+  it('starts a worker while Redis is down: its probes answer (not ready), and it writes its schedulers once Redis is up', async () => {
+    const port = await freeLoopbackPort();
+    const { config } = rig.system.container;
+    const env = workerEnv({ publicUrl: rig.baseUrl, databaseUrl: rig.databaseUrl, redisUrl: rig.redis!.url, redisPrefix: config.redisPrefix, overrides: { WORKER_METRICS_PORT: String(port), WORKER_METRICS_HOST: '127.0.0.1' } });
+    const late = new WorkerProcess('started-without-redis', env);
+    await rig.redis!.stop();
+    try {
+      await late.start();
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/livez`)).status).to.equal(200);
+      const down = await readiness(base);
+      expect(down.status).to.equal(503);
+      expect(down.body.checks.redis).to.equal('unavailable');
+
+      // Redis comes back empty (no persistence): the worker writes the schedulers again by itself.
+      await rig.redis!.start();
+      await waitFor('worker ready after Redis started', async () => ((await readiness(base)).status === 200 ? true : undefined), 30_000, 100);
+      const names = await waitFor('schedulers written', async () => {
+        const found = (await rig.system.container.queues.byName.maintenance.getJobSchedulers()).map((s) => s.name);
+        return found.length >= 2 ? found : undefined;
+      }, 30_000, 200);
+      expect(names.length).to.be.at.least(2);
+    } finally {
+      await late.kill();
+    }
   });
 });

@@ -67,6 +67,15 @@ describe('security headers', () => {
     expect(csp).to.not.match(/https?:\/\//);
   });
 
+  it('tells caches to keep no answer of the signed-in API, errors included, and leaves public documents cacheable', async () => {
+    const client = await signIn(system.baseUrl, uniqueEmail('cache'));
+    for (const path of ['/api/me', '/api/contacts', '/api/contacts/not-a-uuid', '/api/nowhere']) {
+      expect((await client.get(path)).headers.get('cache-control'), path).to.equal('no-store');
+    }
+    expect((await fetch(`${system.baseUrl}/api/me`)).headers.get('cache-control'), 'anonymous 401').to.equal('no-store');
+    expect((await fetch(`${system.baseUrl}/openapi.json`)).headers.get('cache-control') ?? '').to.not.contain('no-store');
+  });
+
   it('answers an error without a stack trace or an internal message', async () => {
     const res = await fetch(`${system.baseUrl}/api/contacts`, { method: 'POST', headers: { 'content-type': 'application/json', origin: system.baseUrl }, body: '{"email":' });
     const text = await res.text();

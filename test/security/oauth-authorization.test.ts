@@ -60,6 +60,21 @@ describe('OAuth sign-in hardening', () => {
     expect((await client.get('/api/me')).status, 'the first sign-in stands').to.equal(200);
   });
 
+  it('answers the same callback hit several times at once (a double click) with one sign-in and 4xx for the rest', async () => {
+    const email = uniqueEmail('doubleclick');
+    const client = new HttpClient(system.baseUrl);
+    const { callback } = await callbackUrl(client, email);
+    const answers = await Promise.all([1, 2, 3].map(() => client.get<ErrorBody>(callback.toString())));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses.filter((s) => s === 302)).to.have.length(1);
+    for (const other of answers.filter((a) => a.status !== 302)) {
+      expect(other.status).to.be.within(400, 499);
+      expect(other.body.error.code).to.be.oneOf(['oauth_code_invalid', 'oauth_state_invalid']);
+    }
+    const { rows } = await pg.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
+    expect(rows[0].n).to.equal(1);
+  });
+
   it('refuses a callback from a browser that did not start the sign-in (state bound to the session), and exchanges no code', async () => {
     const email = uniqueEmail('stolen');
     const victim = new HttpClient(system.baseUrl);

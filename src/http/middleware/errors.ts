@@ -18,7 +18,6 @@ function codeForHttpError(err: HttpishError, status: number): { code: string; me
   if (status === 405) return { code: 'method_not_allowed', message: 'method not allowed on this route' };
   if (status === 404) return { code: 'not_found', message: 'no such route' };
   if (status === 429) return { code: 'rate_limited', message: 'too many requests; retry after the time in Retry-After' };
-  if (status === 501) return { code: 'not_implemented', message: 'this HTTP method is not supported' };
   return { code: 'bad_request', message: err.expose && err.message ? err.message : 'bad request' };
 }
 
@@ -57,8 +56,11 @@ export function errorHandler(): Koa.Middleware {
         ctx.body = { error: { code: caught.code, message: caught.message, details: caught.details } };
         return;
       }
-      const status = err.status ?? err.statusCode;
-      if (status && ((status >= 400 && status < 500) || status === 501)) {
+      // The router answers a method it does not know at all with 501: for the client it is one
+      // more method this route does not allow.
+      const raw = err.status ?? err.statusCode;
+      const status = raw === 501 ? 405 : raw;
+      if (status && status >= 400 && status < 500) {
         const { code, message } = codeForHttpError(err, status);
         ctx.status = status;
         for (const [name, value] of Object.entries(err.headers ?? {})) ctx.set(name, String(value));

@@ -19,7 +19,7 @@ export class PayloadTooLargeError extends AppError {
  * errors (the parser's own error carries the raw body, which must never reach a log).
  */
 export function jsonBody(limit: string): Koa.Middleware {
-  return bodyParser({
+  const parse = bodyParser({
     enableTypes: ['json'],
     extendTypes: { json: ['application/json', 'application/*+json'] },
     jsonLimit: limit,
@@ -33,4 +33,10 @@ export function jsonBody(limit: string): Koa.Middleware {
       throw new MalformedJsonError();
     },
   });
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read wrongly, not refused.
+  return async (ctx, next) => {
+    const charset = ctx.request.charset;
+    if (charset && !/^utf-?8$/i.test(charset)) throw new AppError(415, 'unsupported_media_type', 'send the body as application/json in UTF-8');
+    await parse(ctx, next);
+  };
 }

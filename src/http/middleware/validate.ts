@@ -22,6 +22,8 @@ declare module 'koa' {
   }
 }
 
+const MAX_DETAILS = 20;
+
 function details(where: string, errors: ErrorObject[] | null | undefined): ErrorDetail[] {
   return (errors ?? []).map((e) => {
     let path = `${where}${e.instancePath.replace(/\//g, '.')}`;
@@ -54,8 +56,10 @@ export function validate(schemas: InputSchemas): Koa.Middleware {
         throw new ValidationError('request body must be a JSON object', [{ path: 'body', message: 'must be a JSON object' }]);
       }
       if (!fn(input[where])) {
-        const problems = details(where, fn.errors);
-        throw new ValidationError(`invalid ${where}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
+        // A body with thousands of bad fields gets the first of them named, not an answer larger than itself.
+        const problems = details(where, fn.errors).slice(0, MAX_DETAILS);
+        const named = problems.slice(0, 5).map((p) => `${p.path} ${p.message}`).join('; ');
+        throw new ValidationError(`invalid ${where}: ${named}${(fn.errors?.length ?? 0) > 5 ? '; …' : ''}`, problems);
       }
     }
     // UUIDs are case-insensitive on input; the rest of the code sees the canonical lower-case form.

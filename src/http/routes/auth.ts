@@ -51,7 +51,11 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     await passport.authenticate('google', { session: false }, (err: Error | null, user: GoogleSignInResult | false, info: { message?: string } | undefined) => {
       if (err instanceof IdTokenError) throw new AppError(401, 'oauth_id_token_invalid', 'Google ID token was not accepted');
       if (err) {
-        deps.logger.warn({ err: { name: err.name, message: err.message } }, 'google token exchange failed');
+        // invalid_grant: the code was spent already (the same callback hit twice, a double click) or expired.
+        // passport-oauth2 turns the token endpoint's error into a TokenError carrying its code.
+        const refused = (err as { code?: unknown }).code === 'invalid_grant';
+        deps.logger.warn({ err: { name: err.name, message: err.message }, codeRefused: refused }, 'google token exchange failed');
+        if (refused) throw new AppError(400, 'oauth_code_invalid', 'this sign-in was already completed or has expired; sign in again');
         throw new AppError(502, 'oauth_exchange_failed', 'could not complete sign-in with Google');
       }
       if (!user) {
