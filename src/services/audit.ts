@@ -18,18 +18,23 @@ export interface AuditContext {
 
 export type AuditLog = (event: AuditEvent, at: AuditContext, trx?: Knex.Transaction) => Promise<void>;
 
+/** The audit_log row of an event, for callers that write it in a statement of their own. */
+export function auditRow(event: AuditEvent, at: AuditContext): Record<string, unknown> {
+  return {
+    actor_type: event.actorType,
+    actor_user_id: event.actorUserId ?? null,
+    subject_user_id: event.subjectUserId ?? event.actorUserId ?? null,
+    action: event.action,
+    entity_type: event.entityType ?? null,
+    entity_id: event.entityId ?? null,
+    request_id: at.requestId ?? null,
+    job_id: at.jobId ?? null,
+    metadata: event.metadata ?? {},
+  };
+}
+
 export function createAuditLog(db: Knex): AuditLog {
   return async (event, at, trx) => {
-    await (trx ?? db)('audit_log').insert({
-      actor_type: event.actorType,
-      actor_user_id: event.actorUserId ?? null,
-      subject_user_id: event.subjectUserId ?? event.actorUserId ?? null,
-      action: event.action,
-      entity_type: event.entityType ?? null,
-      entity_id: event.entityId ?? null,
-      request_id: at.requestId ?? null,
-      job_id: at.jobId ?? null,
-      metadata: event.metadata ?? {},
-    });
+    await (trx ?? db)('audit_log').insert(auditRow(event, at));
   };
 }

@@ -5,7 +5,7 @@ import { openColumn, sealColumns } from '../db/encrypted-columns';
 import type { FieldCipher } from '../crypto/field-cipher';
 import type { BlindIndex } from '../crypto/blind-index';
 import { ConflictError, NotFoundError } from '../errors';
-import type { AuditContext, AuditLog } from './audit';
+import { auditRow, type AuditContext, type AuditLog } from './audit';
 import { decodeCursor, isUuidString, toPage, type Page } from './pagination';
 import type { CreateContactInput, ListContactsInput, UpdateContactInput } from '../schemas/contacts';
 
@@ -65,22 +65,23 @@ export function createContactsService(deps: ContactsDeps) {
       const id = newId();
       const email = input.email.trim();
       try {
-        const row = await db.transaction(async (trx) => {
-          // One statement: the row as stored comes back with the insert (no second select).
-          const inserted = await Contact.query(trx).insert({
-            id,
-            user_id: userId,
-            ...(sealColumns(cipher, 'contacts', id, { email, name: input.name, description_ai: input.description_ai ?? '' }) as {
-              email: string;
-              name: string;
-              description_ai: string;
-            }),
-            email_hash: blindIndex.ofEmail(email),
-            is_active: input.is_active ?? false,
-          }).returning('*');
-          await audit({ actorType: 'user', actorUserId: userId, action: 'contact.create', entityType: 'contact', entityId: id, metadata: { is_active: inserted.is_active } }, at, trx);
-          return inserted;
-        });
+        const isActive = input.is_active ?? false;
+        const contactRow = {
+          id,
+          user_id: userId,
+          ...sealColumns(cipher, 'contacts', id, { email, name: input.name, description_ai: input.description_ai ?? '' }),
+          email_hash: blindIndex.ofEmail(email),
+          is_active: isActive,
+        };
+        const event = { actorType: 'user', actorUserId: userId, action: 'contact.create', entityType: 'contact', entityId: id, metadata: { is_active: isActive } } as const;
+        // One statement, atomic by itself: the contact and its audit record are written together (or
+        // neither, on a conflict), and the row as stored comes back.
+        const [stored] = (await db
+          .with('inserted', db('contacts').insert(contactRow).returning('*'))
+          .with('audited', db('audit_log').insert(auditRow(event, at)))
+          .select('*')
+          .from('inserted')) as Array<Record<string, unknown>>;
+        const row = Contact.fromDatabaseJson(stored!);
         return contactView(cipher, row);
       } catch (err) {
         if (isUniqueViolation(err, UNIQUE_LIVE_EMAIL)) throw new ConflictError('contact_exists', 'a live contact with this email already exists');

@@ -151,6 +151,21 @@ describe('audit trail', function () {
     expect(items.every((i) => i.subject_user_id !== ownerId)).to.equal(true);
   });
 
+  it('writes a contact and its audit record together: a refused duplicate leaves neither', async () => {
+    const client = await signIn(system.baseUrl, uniqueEmail('dup'));
+    const email = uniqueEmail('twice');
+    const first = await client.post<{ id: string }>('/api/contacts', { email, name: 'Twice' });
+    expect(first.status, first.text).to.equal(201);
+    const again = await client.post('/api/contacts', { email: email.toUpperCase(), name: 'Twice again' });
+    expect(again.status, again.text).to.equal(409);
+    const me = await client.get<{ id: string }>('/api/me');
+    const creates = await system.container.db('audit_log').where({ subject_user_id: me.body.id, action: 'contact.create' });
+    expect(creates.map((r: { entity_id: string }) => r.entity_id)).to.deep.equal([first.body.id]);
+    expect(creates[0].request_id).to.be.a('string');
+    expect(creates[0].metadata).to.deep.equal({ is_active: false });
+    expect(await system.container.db('contacts').where({ user_id: me.body.id }).count('* as n').first()).to.deep.equal({ n: '1' });
+  });
+
   it('refuses a cursor it did not give out, and a limit over 200', async () => {
     const client = await signIn(system.baseUrl, owner);
     expect((await client.get<{ error: { code: string } }>('/api/audit?cursor=bm9wZQ')).body.error.code).to.equal('invalid_cursor');
