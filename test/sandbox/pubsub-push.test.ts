@@ -5,6 +5,7 @@ import { deliver, freshEmail, grant, rfc822, setFaults, type Grant } from './sup
 
 interface LogLine {
   msg?: string;
+  route?: string;
   outcome?: string;
   historyId?: string | number;
   pubsubMessageId?: string;
@@ -37,9 +38,9 @@ describe('sandbox Pub/Sub push to the running app', () => {
     return system.logLines.flatMap((l) => l.split('\n')).filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as LogLine);
   }
 
-  /** The webhook's 'push' log lines for one history id. */
+  /** The webhook's request log lines (which carry the push's outcome) for one history id. */
   function pushesFor(historyId: string): LogLine[] {
-    return logs().filter((l) => l.msg === 'push' && String(l.historyId) === historyId);
+    return logs().filter((l) => l.msg === 'request' && l.route === '/webhooks/gmail' && String(l.historyId) === historyId);
   }
 
   async function queuedSyncs(userId: string): Promise<number> {

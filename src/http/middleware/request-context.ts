@@ -8,6 +8,8 @@ declare module 'koa' {
   interface DefaultState {
     requestId: string;
     log: Logger;
+    /** Facts a route adds to the request's log line (ids and outcomes only), instead of a line of its own. */
+    logFields?: Record<string, string | number | boolean | null>;
   }
 }
 
@@ -30,7 +32,7 @@ export function requestContext(logger: Logger): Koa.Middleware {
         await next();
       } finally {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        logger.info({ method: ctx.method, route: routePattern(ctx), status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+        logger.info({ method: ctx.method, route: routePattern(ctx), status: ctx.status, ms: Math.round(ms * 10) / 10, ...ctx.state.logFields }, 'request');
       }
     });
   };
