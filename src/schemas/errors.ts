@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   contact_deleted: { status: 409, description: 'A deleted contact cannot be changed.' },
   email_taken: { status: 409, description: 'This email belongs to another Google account here.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the route accepts.' },
-  unsupported_media_type: { status: 415, description: 'The request body is not `application/json` (or carries a content encoding).' },
+  unsupported_media_type: { status: 415, description: 'The request body is not `application/json` in UTF-8, or carries a content encoding (gzip and others are refused).' },
   headers_too_large: { status: 431, description: 'The request line or headers are larger than the server reads (16 kB).' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the number of seconds in `Retry-After`.' },
   internal_error: { status: 500, description: 'An unexpected failure; nothing internal is shown (the log has the request id).' },

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { decodeCursor, toPage, type Page } from './pagination';
+import { decodeCursor, isBigintString, toPage, type Page } from './pagination';
 
 /** One audit record as the API shows it: ids, the action and its reasons, never content. */
 export interface AuditEntryView {
@@ -35,7 +35,6 @@ export interface AuditPageInput {
   cursor?: string;
 }
 
-const isIdString = (v: unknown): boolean => typeof v === 'string' && /^[0-9]{1,19}$/.test(v);
 
 function view(row: AuditRow): AuditEntryView {
   return { ...row, id: String(row.id), occurred_at: row.occurred_at.toISOString() };
@@ -48,7 +47,7 @@ export function createAuditTrail(db: Knex) {
     if (filter.subjectUserId) query.where('subject_user_id', filter.subjectUserId);
     if (filter.action) query.where('action', filter.action);
     if (q.cursor) {
-      const [id] = decodeCursor('audit', q.cursor, [isIdString]);
+      const [id] = decodeCursor('audit', q.cursor, [isBigintString]);
       query.where('id', '<', id as string);
     }
     const rows = (await query) as AuditRow[];

@@ -140,7 +140,8 @@ export function createContactsService(deps: ContactsDeps) {
     async softDelete(userId: string, id: string, at: AuditContext): Promise<void> {
       await db.transaction(async (trx) => {
         const current = await findOwned(trx, userId, id, true);
-        if (current.deleted_at) throw new NotFoundError('contact');
+        // Deleting again (a retried request) answers as the first time did and changes nothing.
+        if (current.deleted_at) return;
         const rowId = current.id;
         const now = new Date();
         await Contact.query(trx).patch({ deleted_at: now, is_active: false, updated_at: now }).where({ id: rowId });

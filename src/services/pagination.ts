@@ -41,5 +41,12 @@ export function toPage<Row, T>(list: string, rows: Row[], limit: number, keyOf: 
   return { items: kept.map(shape), next_cursor: more && last ? encodeCursor(list, keyOf(last)) : null };
 }
 
-export const isUuidString = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f-]{36}$/i.test(v);
-export const isIsoDate = (v: unknown): boolean => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+export const isUuidString = (v: unknown): boolean => typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+
+/** Exactly what Date#toISOString gives for a time since 1970 (the keys this product writes), and a real date. */
+export const isIsoDate = (v: unknown): boolean =>
+  typeof v === 'string' && /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v;
+
+const MAX_BIGINT = 9223372036854775807n;
+/** A positive PostgreSQL bigint, as text. */
+export const isBigintString = (v: unknown): boolean => typeof v === 'string' && /^[0-9]{1,19}$/.test(v) && BigInt(v) <= MAX_BIGINT;

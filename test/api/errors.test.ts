@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { HttpClient, signIn, uniqueEmail, type HttpResponse } from '../support/http-client';
 import { startTestSystem, type TestSystem } from '../support/system';
@@ -77,6 +78,10 @@ describe('errors: one format, a stable code each', () => {
       expectError(res, 405, 'method_not_allowed');
       expect(res.headers.get('allow')).to.include('GET');
     }
+    // Not a state-changing method of ours: 405 even without Origin or X-Requested-With.
+    const bare = await fetch(`${system.baseUrl}/api/contacts`, { method: 'PROPFIND', headers: { cookie: user.cookieHeader() } });
+    expect(bare.status).to.equal(405);
+    expect(((await bare.json()) as ErrorBody).error.code).to.equal('method_not_allowed');
   });
 
   it('answers malformed JSON with 400 malformed_json on every route that takes a body', async () => {
@@ -140,6 +145,51 @@ describe('errors: one format, a stable code each', () => {
     expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)).error.code).to.equal('bad_request');
   });
 
+  it('refuses a body that is not valid UTF-8, or holds an unpaired surrogate, with 400 malformed_json, and stores nothing', async () => {
+    const before = (await user.get<{ items: unknown[] }>('/api/contacts?limit=200')).body.items.length;
+    const latin1 = Buffer.concat([Buffer.from(`{"email":"${uniqueEmail('lat')}","name":"`), Buffer.from([0xe9, 0x74, 0xe9]), Buffer.from('"}')]);
+    const res = await fetch(`${system.baseUrl}/api/contacts`, { method: 'POST', headers: { cookie: user.cookieHeader(), origin: system.baseUrl, 'content-type': 'application/json' }, body: latin1 });
+    expect(res.status).to.equal(400);
+    expect(((await res.json()) as ErrorBody).error.code).to.equal('malformed_json');
+    for (const body of [`{"email":"${uniqueEmail('sur')}","name":"\\ud800"}`, `{"email":"${uniqueEmail('sur')}","name":"x\\udc00y"}`, `{"email":"${uniqueEmail('sur')}","\\ud800":"x","name":"n"}`]) {
+      expectError(await user.request('POST', '/api/contacts', { body, headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+    }
+    expect((await user.get<{ items: unknown[] }>('/api/contacts?limit=200')).body.items.length).to.equal(before);
+    // A real pair (an emoji written as escapes) and non-Latin text are taken as they are.
+    const ok = await user.request<{ name: string }>('POST', '/api/contacts', { body: `{"email":"${uniqueEmail('emoji')}","name":"\\ud83d\\ude00 Ёж"}`, headers: { 'content-type': 'application/json' } });
+    expect(ok.status, ok.text).to.equal(201);
+    expect(ok.body.name).to.equal('\u{1F600} Ёж');
+  });
+
+  it('refuses a compressed body with 415, whatever the encoding', async () => {
+    const json = JSON.stringify({ email: uniqueEmail('gz'), name: 'Zipped' });
+    for (const [encoding, body] of [['gzip', gzipSync(json)], ['br', Buffer.from(json)], ['deflate', deflateSync(json)]] as const) {
+      const res = await fetch(`${system.baseUrl}/api/contacts`, { method: 'POST', headers: { cookie: user.cookieHeader(), origin: system.baseUrl, 'content-type': 'application/json', 'content-encoding': encoding }, body });
+      expect(res.status, encoding).to.equal(415);
+      expect(((await res.json()) as ErrorBody).error.code).to.equal('unsupported_media_type');
+    }
+  });
+
+  it('names a __proto__ field as not accepted (400 validation_failed), not as malformed JSON', async () => {
+    const error = expectError(await user.request('POST', '/api/contacts', { body: `{"email":"${uniqueEmail('p')}","name":"x","__proto__":{"admin":true}}`, headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
+    expect(error.message).to.contain('__proto__');
+  });
+
+  it('answers an empty JSON request by what is missing, not as a CSRF refusal', async () => {
+    const res = await fetch(`${system.baseUrl}/api/contacts`, { method: 'POST', headers: { cookie: user.cookieHeader(), origin: system.baseUrl, 'content-type': 'application/json' } });
+    expect(res.status).to.equal(400);
+    const body = (await res.json()) as ErrorBody;
+    expect(body.error.code).to.equal('validation_failed');
+    expect(body.error.details.map((d) => d.path)).to.deep.equal(['body']);
+    expect(body.error.message).to.contain('JSON object');
+  });
+
+  it('explains a pattern refusal in words, without showing the regular expression', async () => {
+    const error = expectError(await user.post('/api/contacts', { email: uniqueEmail('ctl'), name: 'a\u0007b' }), 400, 'validation_failed');
+    expect(error.details.map((d) => d.path)).to.include('body.name');
+    expect(JSON.stringify(error)).to.not.match(/\\u00|\^\[|pattern/);
+  });
+
   it('answers a body over the limit with 413 payload_too_large', async () => {
     const huge = JSON.stringify({ email: uniqueEmail('big'), name: 'Big', description_ai: 'x'.repeat(300 * 1024) });
     expectError(await user.request('POST', '/api/contacts', { body: huge, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');
@@ -148,7 +198,7 @@ describe('errors: one format, a stable code each', () => {
   });
 
   it('answers an invalid id with 400 validation_failed naming params.id, on every route with an id', async () => {
-    for (const id of ['not-a-uuid', '123', '0190a3c4-0000-7000-8000-00000000000g', `${contactId}0`]) {
+    for (const id of ['not-a-uuid', '123', '0190a3c4-0000-7000-8000-00000000000g', `${contactId}0`, `urn:uuid:${contactId}`, `URN:UUID:${contactId}`, '-'.repeat(36)]) {
       for (const [method, path] of [
         ['GET', `/api/contacts/${id}`],
         ['PATCH', `/api/contacts/${id}`],
@@ -159,6 +209,8 @@ describe('errors: one format, a stable code each', () => {
         expect(error.details.map((d) => d.path), `${method} ${path}`).to.include('params.id');
       }
     }
+    const badUser = expectError(await admin.get(`/admin/audit?user_id=${encodeURIComponent(`urn:uuid:${contactId}`)}`), 400, 'validation_failed');
+    expect(badUser.details.map((d) => d.path)).to.include('query.user_id');
     const badEmail = expectError(await admin.request('PUT', '/admin/users/not-an-email/subscription', { json: { is_subscription_active: true } }), 400, 'validation_failed');
     expect(badEmail.details.map((d) => d.path)).to.include('params.email');
   });
@@ -179,6 +231,16 @@ describe('errors: one format, a stable code each', () => {
       ['/api/conversations', contactsCursor],
       // Same key shape as a conversations cursor, but another list's.
       ['/api/conversations', messagesCursor],
+      // Well-formed cursors with keys the database would refuse: never a 500.
+      ['/api/contacts', encodeCursor('contacts', ['-'.repeat(36)])],
+      ['/api/audit', encodeCursor('audit', ['9223372036854775808'])],
+      ['/api/audit', encodeCursor('audit', ['99999999999999999999'])],
+      ...['0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '1', 'Dec 4, 2026', '2026-12-04T10:00:00Z'].flatMap(
+        (date): Array<[string, string]> => [
+          ['/api/conversations', encodeCursor('conversations', [date, contactId])],
+          ['/api/contacts/ID/messages', encodeCursor('messages', [date, contactId])],
+        ],
+      ),
     ];
     for (const [path, cursor] of cases) {
       const res = await user.get(`${path.replace('ID', contactId)}?cursor=${encodeURIComponent(cursor)}`);

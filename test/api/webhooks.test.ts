@@ -117,7 +117,7 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
 
   it('acknowledges an authentic push whose body cannot be read, and queues nothing', async () => {
     const token = system.sandbox!.signToken(claims());
-    for (const body of ['{"message": ', envelope('not base64 json!', true), JSON.stringify({ message: {} }), envelope({ emailAddress: userEmail }), envelope({ emailAddress: userEmail, historyId: -4 }), '[]']) {
+    for (const body of ['{"message": ', envelope('not base64 json!', true), JSON.stringify({ message: {} }), envelope({ emailAddress: userEmail }), envelope({ emailAddress: userEmail, historyId: -4 }), '[]', '{"__proto__": {"x": 1}}', '{"message": "\\ud800"}']) {
       const res = await push(body, token);
       expect(res.status, body).to.equal(204);
     }

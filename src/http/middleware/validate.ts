@@ -9,6 +9,8 @@ const bodyAjv = addFormats(new Ajv({ allErrors: true, strict: true, useDefaults:
 const textAjv = addFormats(new Ajv({ allErrors: true, strict: true, coerceTypes: true, useDefaults: true }));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// ajv-formats' uuid also takes a `urn:uuid:` prefix, which PostgreSQL refuses: only the bare form here.
+for (const ajv of [bodyAjv, textAjv]) ajv.addFormat('uuid', UUID);
 
 export interface InputSchemas {
   params?: object;
@@ -34,6 +36,9 @@ function details(where: string, errors: ErrorObject[] | null | undefined): Error
     } else if (e.keyword === 'required') {
       path = `${path}.${String(e.params.missingProperty)}`;
       message = 'is required';
+    } else if (e.keyword === 'pattern') {
+      // The regular expression means nothing to a caller; the document describes each field's form.
+      message = 'has characters or a form that this field does not accept';
     }
     return { path, message };
   });

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { addRoute } from '../route-spec';
 import { PUSH_BODY_LIMIT, ROUTES } from '../route-table';
-import { AppError } from '../../errors';
+import { AppError, ValidationError } from '../../errors';
 import { jsonBody, MalformedJsonError } from '../middleware/json-body';
 import { decodePushBody, UnreadablePushError } from '../../gmail/push-notification';
 import { PushAuthError } from '../../gmail/push-auth';
@@ -40,7 +40,7 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     try {
       await parse(ctx, async () => undefined);
     } catch (err) {
-      if (!(err instanceof MalformedJsonError)) throw err;
+      if (!(err instanceof MalformedJsonError || err instanceof ValidationError)) throw err;
       counted('unreadable');
       ctx.state.log.warn({ reason: 'malformed body' }, 'push acknowledged without processing');
       ctx.status = 204;
