@@ -32,7 +32,11 @@ function allowedMethods(ctx: Koa.Context): string {
  * `detail` (an address, a token), so only the name, code, message and stack are kept.
  */
 function loggableError(err: Error & { code?: unknown; constraint?: unknown }): Record<string, unknown> {
-  return { name: err.name, code: err.code, constraint: err.constraint, message: err.message, stack: err.stack };
+  // PostgreSQL quotes the value it refused in the message too (`invalid input syntax for type uuid: "…"`).
+  const fromDatabase = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code);
+  const message = fromDatabase ? err.message.replace(/"[^"]*"/g, '"[redacted]"') : err.message;
+  const stack = fromDatabase && err.stack ? err.stack.split(err.message).join(message) : err.stack;
+  return { name: err.name, code: err.code, constraint: err.constraint, message, stack };
 }
 
 /**
