@@ -253,6 +253,10 @@ describe('errors: one format, a stable code each', () => {
   it('answers bad query parameters with 400 validation_failed naming each', async () => {
     for (const [path, field] of [
       ['/api/contacts?limit=0', 'query.limit'],
+      ['/api/contacts?limit=1e2', 'query.limit'],
+      ['/api/contacts?limit=0x10', 'query.limit'],
+      ['/api/contacts?limit=%205', 'query.limit'],
+      ['/api/audit?limit=10.0', 'query.limit'],
       ['/api/contacts?limit=201', 'query.limit'],
       ['/api/contacts?include_deleted=perhaps', 'query.include_deleted'],
       ['/api/contacts?is_active=2', 'query.is_active'],

@@ -26,6 +26,14 @@ declare module 'koa' {
 
 const MAX_DETAILS = 20;
 
+/** The integer fields of a query or path schema: ajv would coerce `1e2` or `0x10` to a number. */
+function integerFields(schema: object | undefined): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> } | undefined)?.properties ?? {};
+  return Object.entries(properties).filter(([, p]) => p.type === 'integer').map(([name]) => name);
+}
+
+const DECIMAL_INTEGER = /^-?[0-9]{1,15}$/;
+
 function details(where: string, errors: ErrorObject[] | null | undefined): ErrorDetail[] {
   return (errors ?? []).map((e) => {
     let path = `${where}${e.instancePath.replace(/\//g, '.')}`;
@@ -50,12 +58,23 @@ export function validate(schemas: InputSchemas): Koa.Middleware {
   if (schemas.params) check.push(['params', textAjv.compile(schemas.params)]);
   if (schemas.query) check.push(['query', textAjv.compile(schemas.query)]);
   if (schemas.body) check.push(['body', bodyAjv.compile(schemas.body)]);
+  const textIntegers: Array<['params' | 'query', string[]]> = [
+    ['params', integerFields(schemas.params)],
+    ['query', integerFields(schemas.query)],
+  ];
   return async (ctx, next) => {
     const input = {
       params: { ...((ctx as unknown as { params?: Record<string, string> }).params ?? {}) } as Record<string, unknown>,
       query: { ...ctx.query } as Record<string, unknown>,
       body: (ctx.request as unknown as { body?: unknown }).body as Record<string, unknown>,
     };
+    for (const [where, names] of textIntegers) {
+      const bad = names.filter((name) => typeof input[where][name] === 'string' && !DECIMAL_INTEGER.test(input[where][name] as string));
+      if (bad.length) {
+        const problems = bad.map((name) => ({ path: `${where}.${name}`, message: 'must be an integer written in decimal digits' }));
+        throw new ValidationError(`invalid ${where}: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
+      }
+    }
     for (const [where, fn] of check) {
       if (where === 'body' && (input.body === undefined || input.body === null || typeof input.body !== 'object' || Array.isArray(input.body))) {
         throw new ValidationError('request body must be a JSON object', [{ path: 'body', message: 'must be a JSON object' }]);
