@@ -76,11 +76,14 @@ const ajv = new Ajv({ allErrors: true });
 const validateIncoming = ajv.compile<IncomingRequest>(INCOMING_SCHEMA);
 const validateFaults = ajv.compile<FaultRequest>(FAULTS_SCHEMA);
 
-function details(errors: ErrorObject[] | null | undefined): ErrorDetail[] {
+function details(errors: ErrorObject[] | null | undefined, branch?: number): ErrorDetail[] {
   const seen = new Set<string>();
   const out: ErrorDetail[] = [];
   for (const e of errors ?? []) {
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if') continue;
+    // Of a oneOf, only the errors of the form the caller meant (the others' say "is not allowed").
+    const inBranch = /^#\/oneOf\/(\d+)\//.exec(e.schemaPath);
+    if (branch !== undefined && inBranch && Number(inBranch[1]) !== branch) continue;
     const missing = (e.params as { missingProperty?: string }).missingProperty;
     const extra = (e.params as { additionalProperty?: string }).additionalProperty;
     const path = e.instancePath + (missing ? `/${missing}` : extra ? `/${extra}` : '') || '/';
@@ -92,6 +95,11 @@ function details(errors: ErrorObject[] | null | undefined): ErrorDetail[] {
     }
   }
   return out;
+}
+
+/** Which form of the incoming schema a body means: `{raw}` (0) or the fields (1). */
+function isRawForm(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && 'raw' in body;
 }
 
 export function controlRouter(deps: ControlRouterDeps): Router {
@@ -118,7 +126,7 @@ export function controlRouter(deps: ControlRouterDeps): Router {
   router.post('/incoming', async (ctx) => {
     const body: unknown = bodyObject(ctx);
     if (!validateIncoming(body)) {
-      return sendControlError(ctx, 400, 'validation_failed', 'The incoming mail is invalid: give {from, subject, text} or {raw}.', details(validateIncoming.errors));
+      return sendControlError(ctx, 400, 'validation_failed', 'The incoming mail is invalid: give {from, subject, text} or {raw}.', details(validateIncoming.errors, isRawForm(body) ? 0 : 1));
     }
     const mailbox = store.getOrCreate(ctx.params.email ?? '');
     let raw: Buffer;

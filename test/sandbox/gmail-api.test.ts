@@ -95,6 +95,19 @@ describe('sandbox Gmail API (googleapis)', () => {
       }
     });
 
+    it('names only the problems of the form the caller used, not "is not allowed" for the other form', async () => {
+      const { email } = await mailbox();
+      const res = await fetch(`${system.baseUrl}/sandbox/gmail/mailboxes/${encodeURIComponent(email)}/incoming`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: 'x', subject: 's', text: 't' }),
+      });
+      expect(res.status).to.equal(400);
+      const json = (await res.json()) as { error: { details: Array<{ path: string; message: string }> } };
+      expect(json.error.details.map((d) => d.path)).to.deep.equal(['/from']);
+      expect(json.error.details.map((d) => d.message).join(' ')).to.not.contain('is not allowed');
+    });
+
     it('history.list from an older historyId lists messagesAdded with the INBOX label, oldest first', async () => {
       const { email, gmail } = await mailbox();
       const start = (await gmail.users.getProfile({ userId: 'me' })).data.historyId!;
