@@ -16,7 +16,7 @@ export const ERROR_CODES = {
   forbidden: { status: 403, description: 'Signed in, but not allowed (operators only).' },
   csrf_origin_missing: { status: 403, description: 'A cookie-authenticated state-changing request without an Origin (or Referer) header.' },
   csrf_origin_refused: { status: 403, description: 'A cookie-authenticated state-changing request from an origin that is not allowed.' },
-  csrf_simple_request: { status: 403, description: 'A cookie-authenticated POST without a JSON body or an X-Requested-With header.' },
+  csrf_simple_request: { status: 403, description: 'A cookie-authenticated POST without a JSON content type or an X-Requested-With header.' },
   oauth_denied: { status: 403, description: 'Google sign-in was cancelled or refused.' },
   oauth_state_invalid: { status: 403, description: 'The sign-in state is missing or does not match; start again.' },
   not_found: { status: 404, description: 'No such route, or no such resource for this user (another user’s id answers exactly like a missing one).' },
