@@ -40,12 +40,16 @@ export function createAccountDeletion(deps: AccountDeletionDeps) {
       }
       const replyIds: string[] = await db('replies').where({ user_id: userId }).whereIn('status', ['pending', 'sending']).pluck('id');
       await deps.jobs.removeUserJobs(userId, replyIds).catch((err: unknown) => logger.warn({ userId, err: { message: (err as Error).message } }, 'queued jobs could not all be removed'));
-      await db.transaction(async (trx) => {
+      const deleted = await db.transaction(async (trx) => {
         // Contacts, history, conversations, replies and the Gmail connection go with the user (ON DELETE CASCADE).
-        await trx('users').where({ id: userId }).delete();
+        const removed = await trx('users').where({ id: userId }).delete();
+        // Two deletions at once (a double click): the second waits for the first and finds nothing.
+        if (removed === 0) return false;
         await deps.audit({ actorType: 'user', actorUserId: userId, action: 'account.deleted', entityType: 'user', entityId: userId, metadata: { watch_stopped: watchStopped, grant_revoked: grantRevoked } }, at, trx);
+        return true;
       });
-      logger.info({ userId, watchStopped, grantRevoked }, 'account deleted');
+      if (deleted) logger.info({ userId, watchStopped, grantRevoked }, 'account deleted');
+      else logger.info({ userId }, 'account already deleted by another request');
     },
   };
 }

@@ -45,7 +45,13 @@ export const isUuidString = (v: unknown): boolean => typeof v === 'string' && /^
 
 /** Exactly what Date#toISOString gives for a time since 1970 (the keys this product writes), and a real date. */
 export const isIsoDate = (v: unknown): boolean =>
-  typeof v === 'string' && /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && new Date(v).toISOString() === v;
+  typeof v === 'string' && /^(19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && sameInstantText(v);
+
+/** An impossible date (month 13, minute 60) is an Invalid Date, whose toISOString throws. */
+function sameInstantText(v: string): boolean {
+  const date = new Date(v);
+  return !Number.isNaN(date.getTime()) && date.toISOString() === v;
+}
 
 const MAX_BIGINT = 9223372036854775807n;
 /** A positive PostgreSQL bigint, as text. */

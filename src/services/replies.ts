@@ -110,7 +110,10 @@ export function createRepliesService(deps: RepliesDeps) {
         gmailMessageId: sent.gmailId,
         gmailThreadId: sent.threadId,
       });
-      if (messageId) await touchConversation(trx, { userId: reply.user_id, contactId: reply.contact_id, messageId, at: sent.at });
+      // A contact deleted while its reply was on the way keeps its history, but its conversation
+      // stays ended. FOR SHARE waits for a delete in progress (it locks the row FOR UPDATE).
+      const contact = await trx('contacts').where({ id: reply.contact_id }).forShare().first('deleted_at');
+      if (messageId && contact && !contact.deleted_at) await touchConversation(trx, { userId: reply.user_id, contactId: reply.contact_id, messageId, at: sent.at });
       await Reply.query(trx)
         .patch({ status: 'sent', sent_message_id: messageId, gmail_message_id: sent.gmailId, gmail_thread_id: sent.threadId, sent_at: sent.at, lease_until: null, failure_reason: null, updated_at: new Date() })
         .where({ id: reply.id });
@@ -148,6 +151,17 @@ export function createRepliesService(deps: RepliesDeps) {
   async function claim(reply: Reply, threadId: string): Promise<{ leaseUntil: Date } | 'lost' | string> {
     return db.transaction(async (trx) => {
       await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CAP_LOCK_NAMESPACE, reply.contact_id]);
+      // Checked again at the claim: the contact may have been deleted or deactivated, or the
+      // subscription ended, while the LLM wrote. FOR SHARE orders the claim with a contact change
+      // (which locks the row FOR UPDATE and cancels only replies not yet claimed).
+      const current = await trx('contacts as c')
+        .join('users as u', 'u.id', 'c.user_id')
+        .where('c.id', reply.contact_id)
+        .forShare('c')
+        .first('c.deleted_at', 'c.is_active', 'u.is_subscription_active');
+      if (!current || current.deleted_at) return 'contact_deleted';
+      if (!current.is_active) return 'contact_inactive';
+      if (!current.is_subscription_active) return 'subscription_inactive';
       const cap = await capReached(trx, reply, threadId);
       if (cap) return cap;
       const leaseUntil = new Date(Date.now() + limits.sendLeaseSeconds * 1000);

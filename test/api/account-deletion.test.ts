@@ -70,6 +70,20 @@ describe('account deletion', function () {
     expect((await again.get<{ items: unknown[] }>('/api/contacts')).body.items).to.have.length(0);
   });
 
+  it('deletes once when the request comes twice at the same time: one account.deleted record', async () => {
+    const email = uniqueEmail('twice');
+    const client = await signIn(system.baseUrl, email);
+    const userId = (await client.get<{ id: string }>('/api/me')).body.id;
+    await client.post('/api/contacts', { email: uniqueEmail('c'), name: 'Contact' });
+    const answers = await Promise.all([client.delete('/api/me'), client.delete('/api/me')]);
+    // The second is answered 204 (gone, as asked) or 401 (the session went with the account).
+    expect(answers.map((r) => r.status)).to.include(204);
+    for (const r of answers) expect(r.status).to.be.oneOf([204, 401]);
+    const records = await system.container.db('audit_log').where({ subject_user_id: userId, action: 'account.deleted' });
+    expect(records).to.have.length(1);
+    expect(await system.container.db('users').where({ id: userId })).to.deep.equal([]);
+  });
+
   it('answers a session whose account was deleted elsewhere with 401', async () => {
     const email = uniqueEmail('twice');
     const first = await signIn(system.baseUrl, email);

@@ -235,7 +235,7 @@ describe('errors: one format, a stable code each', () => {
       ['/api/contacts', encodeCursor('contacts', ['-'.repeat(36)])],
       ['/api/audit', encodeCursor('audit', ['9223372036854775808'])],
       ['/api/audit', encodeCursor('audit', ['99999999999999999999'])],
-      ...['0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '1', 'Dec 4, 2026', '2026-12-04T10:00:00Z'].flatMap(
+      ...['0000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-00-10T00:00:00.000Z', '2026-12-04T10:60:00.000Z', '2026-12-31T23:59:60.000Z', '1', 'Dec 4, 2026', '2026-12-04T10:00:00Z'].flatMap(
         (date): Array<[string, string]> => [
           ['/api/conversations', encodeCursor('conversations', [date, contactId])],
           ['/api/contacts/ID/messages', encodeCursor('messages', [date, contactId])],

@@ -177,6 +177,57 @@ describe('mail pipeline recovery, step by step', function () {
     expect(await sentItems(system.baseUrl, email)).to.have.length(0);
   });
 
+  it('does not send when the contact is deleted while the LLM writes: the claim waits for the change and sees it', async () => {
+    const { email, userId, contact } = await signedInUser(system, 'racedelete');
+    await deliverRaw(system.baseUrl, email, mail(contact.email, email, 'Race', 'Are you there?'));
+    await sync(userId);
+    const [replyId] = await pendingReplies(userId);
+    const db = system.container.db;
+    // A change of the contact in progress, as a DELETE holds it: the row locked for update (but
+    // not its key, so that the reply's own reads and writes go on) until the change commits.
+    const change = await db.transaction();
+    try {
+      await change.raw('SELECT id FROM contacts WHERE id = ? FOR NO KEY UPDATE', [contact.id]);
+      const processing = system.container.services.replies.processReply(replyId as string, {});
+      await waitFor('the claim to wait for the contact row', async () => {
+        const { rows } = await db.raw(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%from "contacts" as "c"%for share%'`,
+        );
+        return (rows[0] as { n: number }).n > 0 ? true : undefined;
+      }, 15_000, 20);
+      await change('contacts').where({ id: contact.id }).update({ deleted_at: new Date(), is_active: false });
+      await change.commit();
+      expect(await processing).to.equal('cancelled');
+    } finally {
+      if (!change.isCompleted()) await change.rollback();
+    }
+    const reply = await db('replies').where({ id: replyId }).first();
+    expect(reply).to.include({ status: 'cancelled', failure_reason: 'contact_deleted' });
+    expect(await sentItems(system.baseUrl, email)).to.have.length(0);
+  });
+
+  it('keeps the conversation ended when the contact is deleted while its reply is being sent', async () => {
+    const { email, userId, client, contact } = await signedInUser(system, 'sendingdelete');
+    await deliverRaw(system.baseUrl, email, mail(contact.email, email, 'In flight', 'Still there?'));
+    await sync(userId);
+    const [replyId] = await pendingReplies(userId);
+    // Gmail has stored the reply but not answered yet: the user deletes the contact right then.
+    const deleted = system.sandbox!.hooks.once('send.stored', {
+      when: (event) => event.mailbox === email,
+      run: async () => {
+        expect((await client.delete(`/api/contacts/${contact.id}`)).status).to.equal(204);
+      },
+    });
+    expect(await system.container.services.replies.processReply(replyId as string, {})).to.equal('sent');
+    await deleted;
+    expect(await system.container.db('active_conversations').where({ contact_id: contact.id })).to.deep.equal([]);
+    const conversations = (await client.get<{ items: Array<{ contact: { id: string } }> }>('/api/conversations')).body.items;
+    expect(conversations.map((c) => c.contact.id)).to.not.include(contact.id);
+    // What was sent stays in the deleted contact's history.
+    const items = await history(client, contact.id);
+    expect(items.map((m) => m.message_direction).sort()).to.deep.equal(['received', 'sent']);
+  });
+
   it('handles Gmail\'s "only one push notification client" by stopping the other watch and watching again', async () => {
     const { email, userId } = await signedInUser(system, 'conflict');
     await setFaults(system.baseUrl, email, { watch_conflict: true });
