@@ -214,7 +214,8 @@ function htmlBodyToText(html: string): string {
 }
 
 function finishText(text: string): string {
-  return normaliseLineEnds(text).replace(/\u00a0/g, ' ');
+  // NUL has no place in text (a broken or hostile mail): dropped rather than stored and shown.
+  return normaliseLineEnds(text).replace(/\u00a0/g, ' ').replace(/\u0000/g, '');
 }
 
 async function parseBody(raw: Buffer): Promise<{ body: Body; headerLines: HeaderLines | null }> {
@@ -281,7 +282,7 @@ export async function parseMail(raw: Buffer): Promise<ParsedMail> {
 
   const from = addresses(rawValues('from').slice(0, 1))[0] ?? null;
   const replyTo = addresses(rawValues('reply-to').slice(0, 1))[0] ?? null;
-  const subject = (header('subject')[0] ?? '').replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  const subject = (header('subject')[0] ?? '').replace(/\s*[\r\n]+\s*/g, ' ').replace(/\u0000/g, '').trim();
 
   let contentType = 'text/plain';
   const ctRaw = rawValues('content-type')[0];

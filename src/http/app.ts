@@ -13,6 +13,7 @@ import { errorHandler } from './middleware/errors';
 import { sessionMiddleware } from './middleware/session';
 import { HTML_PAGE_CSP, securityHeaders } from './middleware/security-headers';
 import { corsForFrontend } from './middleware/cors';
+import { requireHostHeader } from './middleware/host-header';
 import { csrfProtection } from './middleware/csrf';
 import { rateLimit } from './middleware/rate-limit';
 import { requireUser, SESSION_USER_KEY } from './middleware/require-user';
@@ -98,6 +99,7 @@ export function buildApp(deps: AppDeps): Koa {
   app.use(errorHandler());
   app.use(reportServerErrors(deps.errors));
   app.use(securityHeaders());
+  app.use(requireHostHeader());
   if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
   app.use(corsForFrontend(config.allowedOrigins));
   const limit = (scope: string, max: number, id: (ctx: Koa.Context) => string | false) => rateLimit({ redis: deps.redis, keyPrefix: config.redisPrefix, scope, max, id });

@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -6,6 +6,14 @@ import type { Duplex } from 'node:stream';
  * or a line it cannot parse) get the product's JSON error too, not an empty answer.
  */
 export function answerClientErrorsAsJson(server: Server): void {
+  // Node answers these two itself with an empty body; the app answers them instead (host-header.ts).
+  // Read by Node per request (the `requireHostHeader` option of createServer), not in its types.
+  (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({ error: { code: 'expectation_failed', message: 'the only expectation this server meets is Expect: 100-continue', details: [] } });
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
     if (!socket.writable) {
       socket.destroy();

@@ -86,7 +86,7 @@ export const ROUTES = {
   signOut: {
     operationId: 'signOut', method: 'post', path: '/auth/logout', tag: 'auth', access: 'public',
     summary: 'End the session',
-    description: 'Destroys the session in Redis and clears the cookie. Needs an allowed `Origin` like every cookie-authenticated change.',
+    description: 'Destroys the session in Redis and clears the cookie. Needs an allowed `Origin` like every cookie-authenticated change, and, having no body, an `X-Requested-With` header (or a JSON content type).',
     responses: { 204: noContent('Signed out.') },
     errors: ['csrf_origin_missing', 'csrf_origin_refused', 'csrf_simple_request'],
   },

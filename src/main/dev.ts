@@ -19,7 +19,7 @@ async function main() {
   closeOnSignals(logger, () => system.close(), config.operations.shutdownTimeoutMs);
   if (config.sandboxEnabled) {
     logger.info(
-      { signIn: `${config.publicUrl}/auth/google?login_hint=you@example.com`, deliverMail: `POST ${config.publicUrl}/sandbox/gmail/mailboxes/you@example.com/incoming` },
+      { signIn: `${config.publicUrl}/auth/google?login_hint=<any address>`, deliverMail: `POST ${config.publicUrl}/sandbox/gmail/mailboxes/<that address>/incoming` },
       'sandbox on: sign in with any address, then deliver mail to that mailbox (README, walkthrough)',
     );
   }

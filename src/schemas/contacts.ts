@@ -2,8 +2,18 @@ import { dateTime, pageOf, pageQueryProperties, uuid } from './common';
 
 // RFC 5321 limits: 64 characters before the @, 254 in all.
 const email = { type: 'string', format: 'email', minLength: 3, maxLength: 254, pattern: '^[^@]{1,64}@', examples: ['anna@example.org'] } as const;
-// Shown in mail headers: printable text with at least one visible character.
-const name = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$', examples: ['Anna Petrova'] } as const;
+// Shown in mail headers: printable text with at least one visible character; no control characters,
+// no bidirectional overrides (they make a name read as something else) and no noncharacters.
+const NAME_FORBIDDEN = '\\u0000-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069\\ufffe\\uffff';
+const NAME_INVISIBLE = '\\s\\u200b-\\u200f\\u2060\\ufeff';
+const name = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  pattern: `^[^${NAME_FORBIDDEN}]*[^${NAME_INVISIBLE}${NAME_FORBIDDEN}][^${NAME_FORBIDDEN}]*$`,
+  description: 'Printable text with at least one visible character (no control characters or bidirectional overrides).',
+  examples: ['Anna Petrova'],
+} as const;
 const descriptionAi = {
   type: 'string',
   maxLength: 20000,

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   contact_exists: { status: 409, description: 'The user already has a live contact with this email (compared case-insensitively).' },
   contact_deleted: { status: 409, description: 'A deleted contact cannot be changed.' },
   email_taken: { status: 409, description: 'This email belongs to another Google account here.' },
+  expectation_failed: { status: 417, description: 'The request has an `Expect` header other than `100-continue`.' },
   payload_too_large: { status: 413, description: 'The request body is larger than the route accepts.' },
   unsupported_media_type: { status: 415, description: 'The request body is not `application/json` in UTF-8, or carries a content encoding (gzip and others are refused).' },
   headers_too_large: { status: 431, description: 'The request line or headers are larger than the server reads (16 kB).' },

@@ -169,6 +169,11 @@ describe('contacts API', () => {
       [{ email: uniqueEmail(), name: '   ' }, 'body.name'],
       [{ email: uniqueEmail(), name: 'Line\r\nBcc: x@y.z' }, 'body.name'],
       [{ email: uniqueEmail(), name: 'Nul\u0000' }, 'body.name'],
+      [{ email: uniqueEmail(), name: '\u200b' }, 'body.name'],
+      [{ email: uniqueEmail(), name: ' \ufeff\u2060 ' }, 'body.name'],
+      [{ email: uniqueEmail(), name: 'abc\u202edef' }, 'body.name'],
+      [{ email: uniqueEmail(), name: 'Anna\u2066x' }, 'body.name'],
+      [{ email: uniqueEmail(), name: 'non\uffff' }, 'body.name'],
       [{ email: uniqueEmail(), name: 'X', description_ai: 'nul \u0000 inside' }, 'body.description_ai'],
       [{ email: `${'a'.repeat(65)}@example.org`, name: 'X' }, 'body.email'],
       [{ email: `a@${'b'.repeat(250)}.org`, name: 'X' }, 'body.email'],
@@ -180,6 +185,9 @@ describe('contacts API', () => {
     }
     const multiline = await create(alice, { email: uniqueEmail('ml'), name: 'Émile Zola', description_ai: 'Line one.\nLine two.' });
     expect(multiline.status).to.equal(201);
+    for (const name of ['Анна Петрова', '李小龙', 'محمد', 'Zoë \u{1F600}', 'Jean\u200dLuc']) {
+      expect((await create(alice, { email: uniqueEmail('intl'), name })).status, name).to.equal(201);
+    }
   });
 
   it('answers a JSON body that is not an object with 400 naming it, not as malformed', async () => {

@@ -190,6 +190,30 @@ describe('errors: one format, a stable code each', () => {
     expect(JSON.stringify(error)).to.not.match(/\\u00|\^\[|pattern/);
   });
 
+  it('answers an HTTP/1.1 request without Host (400) and an unknown Expect (417) with JSON errors', async () => {
+    const { port } = new URL(system.baseUrl);
+    const exchange = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(request));
+        let answer = '';
+        socket.on('data', (chunk) => {
+          answer += chunk.toString('utf8');
+          if (/\r\n\r\n[\s\S]*\}\}$/.test(answer)) socket.end();
+        });
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+        setTimeout(() => socket.end(), 3000).unref();
+      });
+    const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, '')) as ErrorBody;
+    const noHost = await exchange('GET /api/me HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(noHost).to.match(/^HTTP\/1\.1 400 /);
+    expect(noHost).to.match(/content-type: application\/json/i);
+    expect(bodyOf(noHost).error.code).to.equal('bad_request');
+    const expectation = await exchange(`POST /api/contacts HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n`);
+    expect(expectation).to.match(/^HTTP\/1\.1 417 /);
+    expect(bodyOf(expectation).error.code).to.equal('expectation_failed');
+  });
+
   it('answers a body over the limit with 413 payload_too_large', async () => {
     const huge = JSON.stringify({ email: uniqueEmail('big'), name: 'Big', description_ai: 'x'.repeat(300 * 1024) });
     expectError(await user.request('POST', '/api/contacts', { body: huge, headers: { 'content-type': 'application/json' } }), 413, 'payload_too_large');

@@ -168,6 +168,12 @@ describe('rate limits', function () {
     expect(Number(limited!.headers.get('retry-after'))).to.be.within(1, 60);
     const body = (await limited!.json()) as ErrorBody;
     expect(body.error.code).to.equal('rate_limited');
+    // Refused before routing, yet logged (and counted) under its route, not as "unmatched".
+    const refusedLines = system.logLines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"msg":"request"') && line.includes('"status":429'))
+      .map((line) => JSON.parse(line) as { route: string });
+    expect(refusedLines.map((l) => l.route)).to.include('/auth/google').and.not.include('unmatched');
   });
 
   it('limits one signed-in user per minute, apart from their IP', async () => {

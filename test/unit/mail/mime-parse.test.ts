@@ -18,6 +18,13 @@ function foreignLetters(text: string, scripts: RegExp): string[] {
 }
 
 describe('parseMail', () => {
+  it('drops NUL characters from the text and the subject', async () => {
+    const raw = Buffer.from(`From: Anna <anna@example.ru>\r\nTo: ${TO}\r\nSubject: Hi\u0000there\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBefore\u0000after\r\n`, 'utf8');
+    const parsed = await parseMail(raw);
+    expect(parsed.text.trim()).to.equal('Beforeafter');
+    expect(parsed.subject).to.equal('Hithere');
+  });
+
   describe('charsets', () => {
     const cases: Array<[string, (from: string, to: string) => BuiltMail, RegExp]> = [
       ['KOI8-R (base64 body, B encoded-word subject)', koi8rMail, /\p{Script=Cyrillic}/u],
