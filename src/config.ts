@@ -200,7 +200,7 @@ function resolveRaw(env: Env): Record<string, string> {
       if (spec.pattern) schema.pattern = spec.pattern;
       if (spec.enum) schema.enum = spec.enum;
       if (!ajv.validate(schema, value)) {
-        const shown = spec.secret ? '(value hidden)' : JSON.stringify(value);
+        const shown = spec.secret ? '(value hidden)' : JSON.stringify(withoutUserInfo(value));
         const expected = spec.enum ? `one of ${spec.enum.join(', ')}` : `a value matching ${spec.pattern}`;
         throw new ConfigError(spec.name, `is invalid ${shown}: expected ${expected}`);
       }
@@ -321,4 +321,9 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownTimeoutMs: Number(v.SHUTDOWN_TIMEOUT_MS),
     },
   };
+}
+
+/** A URL-like value shown in an error without its `user:password@` part (database and Redis URLs carry one). */
+function withoutUserInfo(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1[credentials hidden]@');
 }

@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   headers_too_large: { status: 431, description: 'The request line or headers are larger than the server reads (16 kB).' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the number of seconds in `Retry-After`.' },
   internal_error: { status: 500, description: 'An unexpected failure; nothing internal is shown (the log has the request id).' },
-  oauth_code_invalid: { status: 400, description: 'Google refused the sign-in code: it was used already (the same sign-in clicked twice) or expired. Sign in again.' },
+  oauth_code_invalid: { status: 400, description: 'Google refused the sign-in code: it was used already (the same sign-in clicked twice), expired or is not valid. Sign in again.' },
   oauth_exchange_failed: { status: 502, description: 'The sign-in could not be completed with Google.' },
   oauth_no_refresh_token: { status: 502, description: 'Google gave no offline access; remove the app in the Google account and sign in again.' },
 } as const satisfies Record<string, { status: number; description: string }>;

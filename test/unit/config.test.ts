@@ -29,6 +29,17 @@ describe('config', () => {
     expect(() => loadConfig({ ...base, LOG_LEVEL: 'loud' })).to.throw(ConfigError, /LOG_LEVEL/);
   });
 
+  it('never shows the password of a database or Redis URL that it refuses', () => {
+    for (const [name, value] of [['DATABASE_URL', 'mysql://u:S3cretPW@h/x'], ['REDIS_URL', 'http://u:RedisPW@h']] as const) {
+      try {
+        loadConfig({ ...base, [name]: value });
+        expect.fail('should throw');
+      } catch (err) {
+        expect(String(err)).to.contain(name).and.not.contain('PW');
+      }
+    }
+  });
+
   it('never shows a secret in its message', () => {
     try {
       loadConfig({ ...base, BLIND_INDEX_KEY: 'not-a-key-but-secret' });

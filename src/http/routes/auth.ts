@@ -55,7 +55,7 @@ export function authRoutes(deps: AuthRouteDeps): Router {
         // passport-oauth2 turns the token endpoint's error into a TokenError carrying its code.
         const refused = (err as { code?: unknown }).code === 'invalid_grant';
         deps.logger.warn({ err: { name: err.name, message: err.message }, codeRefused: refused }, 'google token exchange failed');
-        if (refused) throw new AppError(400, 'oauth_code_invalid', 'this sign-in was already completed or has expired; sign in again');
+        if (refused) throw new AppError(400, 'oauth_code_invalid', 'Google refused the sign-in code (already used, expired or not valid); sign in again');
         throw new AppError(502, 'oauth_exchange_failed', 'could not complete sign-in with Google');
       }
       if (!user) {
