@@ -97,6 +97,19 @@ describe('OAuth sign-in hardening', () => {
     expect((await client.get('/api/me')).status).to.equal(401);
   });
 
+  it('ends the sign-in attempt that Google reports refused: its state cannot complete a sign-in afterwards', async () => {
+    const client = new HttpClient(system.baseUrl);
+    const { callback } = await callbackUrl(client, uniqueEmail('declined'));
+    const state = callback.searchParams.get('state')!;
+    const denied = await client.get<ErrorBody>(`/auth/google/callback?error=access_denied&state=${encodeURIComponent(state)}`);
+    expect(denied.status).to.equal(403);
+    expect(denied.body.error.code).to.equal('oauth_denied');
+    const late = await client.get<ErrorBody>(callback.toString());
+    expect(late.status).to.equal(403);
+    expect(late.body.error.code).to.equal('oauth_state_invalid');
+    expect((await client.get('/api/me')).status).to.equal(401);
+  });
+
   it("checks the ID token's audience, issuer and verified email before it trusts the identity", async () => {
     const strategy = createGoogleStrategy(system.container.config, system.container.oauthClient) as unknown as {
       _verify(access: string, refresh: string, params: Record<string, unknown>, profile: unknown, done: (err: Error | null, user?: unknown) => void): void;

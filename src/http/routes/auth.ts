@@ -42,6 +42,10 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 
   addRoute(router, ROUTES.signInCallback, passport.initialize(), async (ctx, next) => {
     if (typeof ctx.query.error === 'string') {
+      // A refused sign-in ends that attempt: its state (and PKCE verifier), kept in the session by
+      // passport-oauth2 under `oauth2:<host>`, cannot complete a sign-in afterwards.
+      const session = ctx.session as unknown as Record<string, unknown> | null;
+      if (session) for (const key of Object.keys(session)) if (key.startsWith('oauth2:')) delete session[key];
       throw new AppError(403, 'oauth_denied', 'Google sign-in was cancelled or refused');
     }
     if (typeof ctx.query.code !== 'string' || typeof ctx.query.state !== 'string') {
