@@ -4,7 +4,8 @@ import { spawnNode, type NodeChild } from './lib/children';
 import { createEnvironment, removeEnvironment } from './lib/environment';
 import { HttpSession } from './lib/http-session';
 import { PgCounter } from './lib/pg-counter';
-import { freePort, productEnv } from './lib/product-env';
+import { productEnv } from './lib/product-env';
+import { freeLoopbackPort } from '../test/support/free-port';
 
 /**
  * `node --import tsx bench/roundtrips.ts`: what one request of each bench case (and one answered
@@ -17,7 +18,7 @@ async function main() {
   const pg = new PgCounter({ host: '127.0.0.1', port: Number(new URL(env.databaseUrl).port || 5432) });
   const proxied = new URL(env.databaseUrl);
   proxied.port = String(await pg.listen());
-  const penv = { ...productEnv({ ...env, databaseUrl: proxied.toString() }, await freePort()), LOG_LEVEL: 'warn' };
+  const penv = { ...productEnv({ ...env, databaseUrl: proxied.toString() }, await freeLoopbackPort()), LOG_LEVEL: 'warn' };
   const children: NodeChild[] = [];
   const redis: { top: string[]; scripted: number } = { top: [], scripted: 0 };
   const monitor = new Redis(env.redisUrl);

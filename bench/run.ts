@@ -4,7 +4,8 @@ import { buildServers, builtFrom } from './lib/build';
 import { spawnNode, type NodeChild } from './lib/children';
 import { procfileNodeFlags } from './lib/procfile';
 import { createEnvironment, removeEnvironment, serverVersions } from './lib/environment';
-import { freePort, productEnv } from './lib/product-env';
+import { productEnv } from './lib/product-env';
+import { freeLoopbackPort } from '../test/support/free-port';
 import { describeMachine } from './lib/proc';
 import type { CaseResult } from './lib/results';
 import { MemorySampler, memoryResults } from './cases/memory';
@@ -51,7 +52,7 @@ async function main() {
   try {
     const versions = await serverVersions(env);
     const machine = describeMachine(versions.postgres, versions.redis, builtFrom);
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const overrides = process.argv.filter((a) => a.startsWith('--set=')).map((a) => a.slice('--set='.length).split(/=(.*)/s).slice(0, 2) as [string, string]);
     const penv = { ...productEnv(env, port), ...Object.fromEntries(overrides) };
     if (overrides.length) log(`product configuration changed: ${overrides.map(([k, v]) => `${k}=${v}`).join(' ')}`);

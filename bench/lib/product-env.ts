@@ -1,17 +1,4 @@
-import net from 'node:net';
 import type { BenchEnvironment } from './environment';
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now (the web process needs its PUBLIC_URL before it starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The product's configuration for the bench: the sandbox on, nothing outside loopback, limits raised. */
 export function productEnv(env: BenchEnvironment, port: number): NodeJS.ProcessEnv {
