@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { ErrorReporter } from '../observability/error-reporter';
 import { AppError } from '../errors';
+import { CookieSigner } from './cookie-signer';
 import { requestContext } from './middleware/request-context';
 import { jsonBody } from './middleware/json-body';
 import { errorHandler } from './middleware/errors';
@@ -86,7 +87,7 @@ const UNLIMITED_PATHS = /^\/(?:webhooks\/gmail|livez|readyz|metrics)$/;
 export function buildApp(deps: AppDeps): Koa {
   const { config } = deps;
   const app = new Koa({ proxy: config.trustProxy });
-  app.keys = config.sessionKeys;
+  app.keys = new CookieSigner(config.sessionKeys);
   app.silent = true;
 
   // Probes first: an orchestrator asks many times a minute, and a probe needs none of what follows

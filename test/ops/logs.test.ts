@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger';
-import { runWithLogContext } from '../../src/observability/log-context';
+import { currentLogContext, runWithLogContext } from '../../src/observability/log-context';
 import { HttpClient, signIn, uniqueEmail } from '../support/http-client';
 import { waitForHistory } from '../support/mail-loop';
 import { startTestSystem, type TestSystem } from '../support/system';
@@ -68,6 +68,34 @@ describe('structured logs', () => {
       expect(context).to.deep.equal({ requestId: 'req-same-context' });
     });
 
+    it('keeps each context through overlapping async runs, until each has settled, and none after', async () => {
+      const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const seen: Array<string | undefined> = [];
+      const longRun = runWithLogContext({ requestId: 'req-long-run' }, async () => {
+        await pause(30);
+        seen.push(currentLogContext()?.requestId);
+        await pause(5);
+        seen.push(currentLogContext()?.requestId);
+      });
+      await runWithLogContext({ requestId: 'req-short-run' }, async () => {
+        await pause(1);
+        seen.push(currentLogContext()?.requestId);
+      });
+      // The short run has ended while the long one goes on: the long one keeps its context.
+      await longRun;
+      expect(seen).to.deep.equal(['req-short-run', 'req-long-run', 'req-long-run']);
+      const failed = runWithLogContext({ requestId: 'req-failing' }, async () => {
+        await pause(1);
+        throw new Error('job failed');
+      });
+      await failed.catch(() => undefined);
+      expect(() => runWithLogContext({ requestId: 'req-throwing' }, () => { throw new Error('sync'); })).to.throw('sync');
+      await pause(1);
+      expect(currentLogContext(), 'outside every run').to.equal(undefined);
+      // A new run after the storage was switched off gets its context again.
+      expect(runWithLogContext({ jobId: 'job-after' }, () => currentLogContext()?.jobId)).to.equal('job-after');
+    });
+
     it('writes one human-readable line per entry with LOG_PRETTY', () => {
       const out = sink();
       const logger = createLogger({ level: 'info', pretty: true, destination: out.stream });
@@ -96,6 +124,34 @@ describe('structured logs', () => {
     });
     after(async () => {
       await system.close();
+    });
+
+    it('puts the request id on every line written while a request is handled, deep lines of a sign-in included', async () => {
+      const from = system.logLines.length;
+      const owner = uniqueEmail('ids');
+      const client = await signIn(system.baseUrl, owner);
+      const created = await client.post<{ id: string }>('/api/contacts', { email: uniqueEmail('ids-contact'), name: 'Ids', description_ai: 'Be brief.' });
+      expect(created.status, created.text).to.equal(201);
+      expect((await client.get(`/api/contacts/${created.body.id}`)).status).to.equal(200);
+      expect((await client.get('/api/contacts?limit=5')).status).to.equal(200);
+      expect((await client.patch(`/api/contacts/${created.body.id}`, { name: 'Ids 2' })).status).to.equal(200);
+      expect((await client.get('/api/contacts/not-an-id')).status).to.equal(400);
+      const refused = await new HttpClient(system.baseUrl).request('POST', '/webhooks/gmail', { json: { message: { data: 'e30=' } }, headers: { authorization: 'Bearer not.a.token' } });
+      expect(refused.status).to.equal(401);
+      expect((await client.delete('/api/me')).status).to.equal(204);
+
+      const lines = system.logLines.slice(from).map((l) => JSON.parse(l) as LogLine);
+      const requestLines = lines.filter((l) => l.msg === 'request');
+      expect(requestLines.length).to.be.greaterThan(8);
+      // Jobs (the sign-in's sync) carry their job id; every other line belongs to a request.
+      const orphans = lines.filter((l) => typeof l.requestId !== 'string' && typeof l.jobId !== 'string');
+      expect(orphans.map((l) => l.msg), 'lines with neither a request id nor a job id').to.deep.equal([]);
+      const callback = requestLines.find((l) => l.route === '/auth/google/callback');
+      const watchStarted = lines.find((l) => l.msg === 'gmail watch started');
+      expect(watchStarted, 'written deep inside the sign-in').to.exist;
+      expect(watchStarted!.requestId).to.equal(callback!.requestId);
+      expect(lines.find((l) => l.msg === 'push refused')!.requestId).to.equal(requestLines.find((l) => l.route === '/webhooks/gmail')!.requestId);
+      expect(lines.find((l) => l.msg === 'account deleted')!.requestId).to.equal(requestLines.find((l) => l.route === '/api/me' && l.method === 'DELETE')!.requestId);
     });
 
     it("carries the webhook's request id onto the sync job's lines and the reply job's lines", async () => {

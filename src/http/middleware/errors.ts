@@ -72,7 +72,7 @@ export function errorHandler(): Koa.Middleware {
         ctx.body = { error: { code, message, details: [] } };
         return;
       }
-      ctx.state.log?.error({ err: loggableError(err) }, 'unhandled error');
+      ctx.state.log?.error({ requestId: ctx.state.requestId, err: loggableError(err) }, 'unhandled error');
       ctx.status = 500;
       ctx.body = { error: { code: 'internal_error', message: 'internal error', details: [] } };
     }

@@ -7,6 +7,7 @@ import { routePattern } from '../route-pattern';
 declare module 'koa' {
   interface DefaultState {
     requestId: string;
+    /** The process's logger: a line about the request puts `requestId` on itself (see logsFromDeepInside). */
     log: Logger;
     /** Facts a route adds to the request's log line (ids and outcomes only), instead of a line of its own. */
     logFields?: Record<string, string | number | boolean | null>;
@@ -16,8 +17,22 @@ declare module 'koa' {
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /**
+ * Requests whose work logs from deep inside (Google calls, token refreshes, retries: sign-in and
+ * sign-out, account deletion, operators' routes, the sandbox standing in for Google under /sandbox,
+ * /gmail and /upload/gmail). Only these run
+ * in a log context (log-context.ts), whose promise hooks would otherwise cost every request; the
+ * others (contacts, lists, pushes, probes) write their lines here and in the error handler, with the
+ * request id put on explicitly.
+ */
+const DEEP_LOGGING_PATHS = /^\/(?:auth|admin|sandbox|gmail|upload)\//;
+
+function logsFromDeepInside(ctx: Koa.Context): boolean {
+  return DEEP_LOGGING_PATHS.test(ctx.path) || (ctx.path === '/api/me' && ctx.method === 'DELETE');
+}
+
+/**
  * Gives every request an id (taken from X-Request-Id when well-formed) that every log line written
- * while it runs carries (see log-context.ts), and logs one line per request.
+ * while it runs carries, and logs one line per request.
  */
 export function requestContext(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
@@ -26,14 +41,12 @@ export function requestContext(logger: Logger): Koa.Middleware {
     ctx.state.requestId = requestId;
     ctx.state.log = logger;
     ctx.set('X-Request-Id', requestId);
-    await runWithLogContext({ requestId }, async () => {
-      const started = process.hrtime.bigint();
-      try {
-        await next();
-      } finally {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        logger.info({ method: ctx.method, route: routePattern(ctx), status: ctx.status, ms: Math.round(ms * 10) / 10, ...ctx.state.logFields }, 'request');
-      }
-    });
+    const started = process.hrtime.bigint();
+    try {
+      await (logsFromDeepInside(ctx) ? runWithLogContext({ requestId }, next) : next());
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info({ requestId, method: ctx.method, route: routePattern(ctx), status: ctx.status, ms: Math.round(ms * 10) / 10, ...ctx.state.logFields }, 'request');
+    }
   };
 }

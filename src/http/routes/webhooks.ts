@@ -30,7 +30,7 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     } catch (err) {
       if (err instanceof PushAuthError) {
         counted('unauthenticated');
-        ctx.state.log.warn({ reason: err.message }, 'push refused');
+        ctx.state.log.warn({ requestId: ctx.state.requestId, reason: err.message }, 'push refused');
         throw new AppError(401, 'push_unauthenticated', 'push token missing or not accepted');
       }
       throw err;
@@ -42,7 +42,7 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     } catch (err) {
       if (!(err instanceof MalformedJsonError || err instanceof ValidationError)) throw err;
       counted('unreadable');
-      ctx.state.log.warn({ reason: 'malformed body' }, 'push acknowledged without processing');
+      ctx.state.log.warn({ requestId: ctx.state.requestId, reason: 'malformed body' }, 'push acknowledged without processing');
       ctx.status = 204;
       return;
     }
@@ -54,7 +54,7 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     } catch (err) {
       if (!(err instanceof UnreadablePushError)) throw err;
       counted('unreadable');
-      ctx.state.log.warn({ reason: err.message }, 'push acknowledged without processing');
+      ctx.state.log.warn({ requestId: ctx.state.requestId, reason: err.message }, 'push acknowledged without processing');
       ctx.status = 204;
       return;
     }
