@@ -18,6 +18,7 @@ import { requireHostHeader } from './middleware/host-header';
 import { csrfProtection } from './middleware/csrf';
 import { rateLimit } from './middleware/rate-limit';
 import { requireUser, SESSION_USER_KEY } from './middleware/require-user';
+import { userRateLimit } from './middleware/user-rate-limit';
 import { requireAdmin } from './middleware/require-admin';
 import { authRoutes } from './routes/auth';
 import { contactRoutes } from './routes/contacts';
@@ -124,6 +125,7 @@ export function buildApp(deps: AppDeps): Koa {
       redis: deps.redis,
       keyPrefix: config.redisPrefix,
       idleMinutes: config.sessionIdleMinutes,
+      countsUser: (ctx) => API_PATHS.test(ctx.path),
     }),
   );
 
@@ -170,7 +172,7 @@ export function buildApp(deps: AppDeps): Koa {
   api.use(
     '/api',
     requireUser(config.sessionAbsoluteHours),
-    limit('user', config.rateLimits.perUserPerMinute, (ctx) => ctx.state.userId),
+    userRateLimit(config.rateLimits.perUserPerMinute),
     requireJsonBody,
     jsonBody(API_BODY_LIMIT),
   );

@@ -179,7 +179,8 @@ describe('rate limits', function () {
   it('limits one signed-in user per minute, apart from their IP', async () => {
     const trusted = await startTestSystem({ worker: false, overrides: { TRUST_PROXY: 'true', RATE_LIMIT_PER_USER_PER_MINUTE: '10' } });
     try {
-      const user = await signIn(trusted.baseUrl, uniqueEmail('busy'));
+      const busy = uniqueEmail('busy');
+      const user = await signIn(trusted.baseUrl, busy);
       const statuses: number[] = [];
       for (let i = 0; i < 12; i += 1) {
         // A new address each time: the per-IP limit never applies, the per-user one does.
@@ -187,8 +188,18 @@ describe('rate limits', function () {
       }
       expect(statuses.filter((s) => s === 200)).to.have.length(10);
       expect(statuses.slice(10)).to.deep.equal([429, 429]);
+      const refused = await user.get<ErrorBody>('/api/me', { 'x-forwarded-for': '10.0.1.1' });
+      expect(refused.status).to.equal(429);
+      expect(refused.body.error.code).to.equal('rate_limited');
+      expect(Number(refused.headers.get('retry-after'))).to.be.within(1, 60);
+      expect(refused.headers.get('x-ratelimit-remaining')).to.equal('0');
       const other = await signIn(trusted.baseUrl, uniqueEmail('calm'));
-      expect((await other.get('/api/me')).status, 'another user is not limited').to.equal(200);
+      const calm = await other.get('/api/me');
+      expect(calm.status, 'another user is not limited').to.equal(200);
+      expect(calm.headers.get('x-ratelimit-remaining')).to.equal('9');
+      // The limit is the user's, not the session's: signing in again does not start a new count.
+      const sameUserAgain = await signIn(trusted.baseUrl, busy);
+      expect((await sameUserAgain.get('/api/me')).status, "a second session of the limited user").to.equal(429);
     } finally {
       await trusted.close();
     }

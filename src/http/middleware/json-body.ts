@@ -38,6 +38,8 @@ export function jsonBody(limit: string): Koa.Middleware {
     },
   });
   return async (ctx, next) => {
+    // No Content-Type, no body to read (requireJsonBody has refused a body without one).
+    if (!ctx.get('content-type')) return next();
     // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read wrongly, not refused.
     const charset = ctx.request.charset;
     if (charset && !/^utf-?8$/i.test(charset)) throw new AppError(415, 'unsupported_media_type', 'send the body as application/json in UTF-8');

@@ -2,11 +2,18 @@ import session from 'koa-session';
 import type Koa from 'koa';
 import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { sessionReaderCountingUser } from './user-rate-limit';
+import { SESSION_USER_KEY } from './require-user';
 
 export interface SessionSettings {
   redis: Redis;
   keyPrefix: string;
   idleMinutes: number;
+  /**
+   * Requests for which reading the session also counts its user for the per-user limit
+   * (user-rate-limit.ts), in the same round trip to Redis.
+   */
+  countsUser(ctx: Koa.Context): boolean;
 }
 
 /** The cookie's name: `__Host-` prefixed (Secure, path /, no domain: only this origin) over TLS. */
@@ -23,9 +30,11 @@ export function sessionCookieName(ctx: Koa.Context): string {
 export function sessionMiddleware(app: Koa, s: SessionSettings): Koa.Middleware {
   const prefix = `${s.keyPrefix}:sess:`;
   const maxAge = s.idleMinutes * 60_000;
+  const readCounting = sessionReaderCountingUser(s.redis, `${s.keyPrefix}:ratelimit:user-window:`, SESSION_USER_KEY);
   const store = {
-    async get(key: string) {
-      const raw = await s.redis.get(prefix + key);
+    async get(key: string, _maxAge: unknown, opts?: { ctx?: Koa.Context }) {
+      const ctx = opts?.ctx;
+      const raw = ctx && s.countsUser(ctx) ? await readCounting(prefix + key, ctx) : await s.redis.get(prefix + key);
       return raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
     },
     async set(key: string, data: unknown, ttl: number) {
