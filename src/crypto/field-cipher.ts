@@ -54,7 +54,9 @@ export class FieldCipher {
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     try {
       const body = sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES);
-      return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
+      // final() authenticates: nothing is returned unless the tag matches.
+      const text = decipher.update(body, undefined, 'utf8');
+      return text + decipher.final('utf8');
     } catch {
       throw new DecryptionError(at, 'authentication failed');
     }
@@ -74,6 +76,16 @@ export class FieldCipher {
   }
 }
 
+/** `["version","table","column",` per column: a page of 50 contacts decrypts 150 values. */
+const aadPrefixes = new Map<string, string>();
+
+/** The JSON text of [version, table, column, rowId]: the bytes every stored value was sealed with. */
 function associatedData(version: string, at: FieldLocation): Buffer {
-  return Buffer.from(JSON.stringify([version, at.table, at.column, at.rowId]), 'utf8');
+  const column = `${version}\u0000${at.table}\u0000${at.column}`;
+  let prefix = aadPrefixes.get(column);
+  if (prefix === undefined) {
+    prefix = `${JSON.stringify([version, at.table, at.column]).slice(0, -1)},`;
+    if (aadPrefixes.size < 1000) aadPrefixes.set(column, prefix);
+  }
+  return Buffer.from(`${prefix}${JSON.stringify(at.rowId)}]`, 'utf8');
 }

@@ -37,6 +37,9 @@ export const REDACTED_PATHS = [
   'raw',
 ];
 
+/** The field names that REDACTED_PATHS hides at any level (for flat objects checked without pino). */
+export const REDACTED_FIELD_NAMES: ReadonlySet<string> = new Set(REDACTED_PATHS.filter((p) => !p.includes('[')).map((p) => p.split('.').pop()!));
+
 export interface LoggerOptions {
   level: string;
   pretty: boolean;

@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import Koa from 'koa';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { requestContext } from '../../src/http/middleware/request-context';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/observability/logger';
 import { currentLogContext, runWithLogContext } from '../../src/observability/log-context';
@@ -94,6 +98,28 @@ describe('structured logs', () => {
       expect(currentLogContext(), 'outside every run').to.equal(undefined);
       // A new run after the storage was switched off gets its context again.
       expect(runWithLogContext({ jobId: 'job-after' }, () => currentLogContext()?.jobId)).to.equal('job-after');
+    });
+
+    it("redacts by name what a route adds to its request's line, which skips pino's path redaction", async () => {
+      const out = sink();
+      const logger = createLogger({ level: 'info', pretty: false, destination: out.stream });
+      const app = new Koa();
+      app.use(requestContext(logger));
+      app.use((ctx) => {
+        ctx.state.logFields = { outcome: 'queued', email: 'someone@example.com', token: 'secret-token-value', subject: 'Private matter' };
+        ctx.body = { ok: true };
+      });
+      const server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`, { headers: { 'x-request-id': 'req-line-check' } });
+        expect(res.status).to.equal(200);
+      } finally {
+        server.close();
+      }
+      const line = JSON.parse(out.lines.find((l) => l.includes('"msg":"request"'))!) as LogLine;
+      expect(line).to.include({ requestId: 'req-line-check', outcome: 'queued', email: '[redacted]', token: '[redacted]', subject: '[redacted]', status: 200 });
+      expect(out.lines.join('')).to.not.contain('someone@example.com').and.not.contain('secret-token-value').and.not.contain('Private matter');
     });
 
     it('writes one human-readable line per entry with LOG_PRETTY', () => {

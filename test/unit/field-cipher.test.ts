@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { FieldCipher, DecryptionError } from '../../src/crypto/field-cipher';
 import { BlindIndex, normalizeEmail } from '../../src/crypto/blind-index';
 
@@ -15,6 +15,21 @@ describe('field encryption', () => {
     expect(sealed.startsWith('k1.')).to.equal(true);
     expect(sealed).to.not.contain('Здравствуйте');
     expect(cipher.decrypt(sealed, at)).to.equal(plain);
+  });
+
+  it('reads the stored format: AES-256-GCM, nonce|ciphertext|tag, the JSON of [version, table, column, row id] as associated data', () => {
+    // Sealed here without FieldCipher, as every value in the database was: the format is a contract.
+    const plain = 'Привет 👋 — a long instruction '.repeat(20);
+    const rowId = 'a0b1c2d3-e4f5-4607-8809-0a1b2c3d4e5f';
+    const nonce = randomBytes(12);
+    const sealer = createCipheriv('aes-256-gcm', k1.key, nonce);
+    sealer.setAAD(Buffer.from(JSON.stringify(['k1', 'contacts', 'description_ai', rowId]), 'utf8'));
+    const body = Buffer.concat([sealer.update(plain, 'utf8'), sealer.final()]);
+    const stored = `k1.${Buffer.concat([nonce, body, sealer.getAuthTag()]).toString('base64url')}`;
+    const cipher = new FieldCipher([k1], k1);
+    for (let i = 0; i < 2; i += 1) expect(cipher.decrypt(stored, { table: 'contacts', column: 'description_ai', rowId })).to.equal(plain);
+    expect(() => cipher.decrypt(stored, { table: 'contacts', column: 'description_ai', rowId: `${rowId.slice(0, -1)}0` })).to.throw(DecryptionError);
+    expect(() => cipher.decrypt(stored, { table: 'contacts', column: 'name', rowId })).to.throw(DecryptionError);
   });
 
   it('uses a fresh nonce for every value', () => {
