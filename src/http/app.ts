@@ -82,7 +82,7 @@ const requireJsonBody: Koa.Middleware = async (ctx, next) => {
 const COOKIE_AUTHENTICATED_PATHS = /^\/(?:api(?:\/|$)|admin(?:\/|$)|auth\/logout$)/;
 const API_PATHS = /^\/api(?:\/|$)/;
 /** Paths not counted by the per-IP limit. */
-const UNLIMITED_PATHS = /^\/(?:webhooks\/gmail|livez|readyz|metrics)$/;
+const UNLIMITED_PATHS = /^\/(?:livez|readyz|metrics)$/;
 
 /** Builds the Koa app (never listens): the REST API, sign-in, the push webhook, health, Bull Board. */
 export function buildApp(deps: AppDeps): Koa {
@@ -102,10 +102,16 @@ export function buildApp(deps: AppDeps): Koa {
   app.use(reportServerErrors(deps.errors));
   app.use(securityHeaders());
   app.use(requireHostHeader());
+  // Pub/Sub pushes next: the busiest route, called by Google's servers only, authenticated by its
+  // bearer token, never counted per IP; it needs neither the sandbox's routes, CORS, the rate limits
+  // nor the other public routes that follow.
+  const pushes = webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push, metrics: deps.metrics });
+  app.use(pushes.routes());
+  app.use(pushes.allowedMethods({ throw: true }));
   if (deps.sandboxMiddleware) app.use(deps.sandboxMiddleware);
   app.use(corsForFrontend(config.allowedOrigins));
   const limit = (scope: string, max: number, id: (ctx: Koa.Context) => string | false) => rateLimit({ redis: deps.redis, keyPrefix: config.redisPrefix, scope, max, id });
-  // Pub/Sub pushes (authenticated, and many from few addresses) and probes are not counted per IP;
+  // Probes and metrics scrapes are not counted per IP;
   // /api is counted below, once the session says whether a user (counted per user) is signed in.
   const perIp = (ctx: Koa.Context) => (UNLIMITED_PATHS.test(ctx.path) ? false : ctx.ip);
   app.use(limit('ip', config.rateLimits.perIpPerMinute, (ctx) => (API_PATHS.test(ctx.path) ? false : perIp(ctx))));
@@ -116,7 +122,6 @@ export function buildApp(deps: AppDeps): Koa {
   publicRouter.use(probes.routes());
   // On the public port: behind METRICS_TOKEN, or open outside production when none is set.
   publicRouter.use(metricsRoutes({ registry: deps.metrics.registry, token: config.operations.metricsToken, openWithoutToken: config.nodeEnv !== 'production' }).routes());
-  publicRouter.use(webhookRoutes({ verifyPush: deps.verifyPush, push: deps.services.push, metrics: deps.metrics }).routes());
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true }));
 

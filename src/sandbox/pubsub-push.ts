@@ -18,6 +18,8 @@ import type { SigningKeys } from './signing-keys';
 export const MAX_ATTEMPTS = 6;
 const FIRST_BACKOFF_MS = 200;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** How long one signed push token is put on pushes (it is valid for an hour). */
+const TOKEN_REUSE_MS = 10 * 60_000;
 
 export interface PushOptions {
   endpoint: string;
@@ -54,6 +56,7 @@ export class PushDelivery {
   private nextMessageId = BigInt(randomInt(10_000_000, 99_999_999)) * 100_000n;
   private closed = false;
   private readonly subscription: string;
+  private signed?: { token: string; issuedAt: number };
 
   constructor(private readonly opts: PushOptions) {
     const project = /^projects\/([^/]+)\//.exec(opts.topicName)?.[1] ?? 'sandbox-project';
@@ -104,10 +107,16 @@ export class PushDelivery {
     this.timers.add(timer);
   }
 
+  /**
+   * Pub/Sub puts one token on the pushes of a while instead of signing one per push (Google's push
+   * samples: pushes handled by one push server "share the same token for a limited time window").
+   */
   private token(): string {
-    const iat = Math.floor(this.opts.clock() / 1000);
+    const now = this.opts.clock();
+    if (this.signed && now >= this.signed.issuedAt && now - this.signed.issuedAt < TOKEN_REUSE_MS) return this.signed.token;
+    const iat = Math.floor(now / 1000);
     const sub = numericSubjectId(this.opts.serviceAccount);
-    return this.opts.keys.sign({
+    const token = this.opts.keys.sign({
       aud: this.opts.audience,
       azp: sub,
       email: this.opts.serviceAccount,
@@ -117,6 +126,8 @@ export class PushDelivery {
       iss: 'https://accounts.google.com',
       sub,
     });
+    this.signed = { token, issuedAt: now };
+    return token;
   }
 
   private async attempt(body: PushBody, user: string, attempt: number): Promise<void> {

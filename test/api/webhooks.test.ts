@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import jws from 'jws';
 import { signIn, uniqueEmail } from '../support/http-client';
 import { startTestSystem, type TestSystem } from '../support/system';
@@ -166,6 +167,34 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
     const res = await push(big, system.sandbox!.signToken(claims()));
     expect(res.status).to.equal(413);
     expect(res.body!.error.code).to.equal('payload_too_large');
+  });
+
+  it('refuses a compressed body or one in another charset with 415, and acknowledges one that is not JSON', async () => {
+    const token = system.sandbox!.signToken(claims());
+    const body = envelope({ emailAddress: userEmail, historyId: 42 });
+    const gzipped = await fetch(`${system.baseUrl}/webhooks/gmail`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` }, body: gzipSync(body) });
+    expect(gzipped.status).to.equal(415);
+    expect(((await gzipped.json()) as ErrorBody).error.code).to.equal('unsupported_media_type');
+    const latin1 = await push(body, token, 'application/json; charset=iso-8859-1');
+    expect(latin1.status).to.equal(415);
+    expect(latin1.body!.error.code).to.equal('unsupported_media_type');
+    expect((await push(body, token, 'text/plain')).status).to.equal(204);
+    expect(await syncJobsFor(userId)).to.equal(0);
+    expect((await push(body, token, 'application/json; charset=utf-8')).status).to.equal(204);
+    expect(await syncJobsFor(userId)).to.equal(1);
+  });
+
+  it('answers a push with the security headers of every answer and no CORS grant', async () => {
+    const res = await fetch(`${system.baseUrl}/webhooks/gmail`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example', authorization: `Bearer ${system.sandbox!.signToken(claims())}` },
+      body: envelope({ emailAddress: userEmail, historyId: 43 }),
+    });
+    expect(res.status).to.equal(204);
+    expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+    expect(res.headers.get('strict-transport-security')).to.match(/max-age=/);
+    expect(res.headers.get('x-request-id')).to.be.a('string');
+    expect(res.headers.get('access-control-allow-origin')).to.equal(null);
   });
 
   it('takes the pushes that the sandbox Pub/Sub sends when mail arrives', async () => {

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import { addRoute } from '../route-spec';
 import { PUSH_BODY_LIMIT, ROUTES } from '../route-table';
-import { AppError, ValidationError } from '../../errors';
-import { jsonBody, MalformedJsonError } from '../middleware/json-body';
+import { AppError } from '../../errors';
+import { readPushBody } from '../middleware/push-body';
 import { decodePushBody, UnreadablePushError } from '../../gmail/push-notification';
 import { PushAuthError } from '../../gmail/push-auth';
 import type { PushService } from '../../services/gmail-push';
@@ -21,7 +21,6 @@ export interface WebhookDeps {
  */
 export function webhookRoutes(deps: WebhookDeps): Router {
   const router = new Router();
-  const parse = jsonBody(PUSH_BODY_LIMIT);
   const counted = (outcome: string) => deps.metrics.pushes.inc({ source: 'push', outcome });
 
   addRoute(router, ROUTES.pushWebhook, async (ctx, next) => {
@@ -36,21 +35,12 @@ export function webhookRoutes(deps: WebhookDeps): Router {
       throw err;
     }
     await next();
-  }, async (ctx, next) => {
-    try {
-      await parse(ctx, async () => undefined);
-    } catch (err) {
-      if (!(err instanceof MalformedJsonError || err instanceof ValidationError)) throw err;
-      counted('unreadable');
-      ctx.state.log.warn({ requestId: ctx.state.requestId, reason: 'malformed body' }, 'push acknowledged without processing');
-      ctx.status = 204;
-      return;
-    }
-    await next();
   }, async (ctx) => {
+    const body = await readPushBody(ctx, PUSH_BODY_LIMIT);
     let notification;
     try {
-      notification = decodePushBody((ctx.request as unknown as { body?: unknown }).body);
+      if (!body.readable) throw new UnreadablePushError('malformed body');
+      notification = decodePushBody(body.value);
     } catch (err) {
       if (!(err instanceof UnreadablePushError)) throw err;
       counted('unreadable');
