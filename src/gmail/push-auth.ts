@@ -71,7 +71,8 @@ export function createPushVerifier(oauthClient: OAuth2Client, settings: PushAuth
   }
 
   return async function verifyPush(authorization: string | undefined): Promise<void> {
-    const match = /^Bearer ([A-Za-z0-9._-]+)$/.exec(authorization ?? '');
+    // The scheme is case-insensitive (RFC 9110, 11.1).
+    const match = /^bearer ([A-Za-z0-9._-]+)$/i.exec(authorization ?? '');
     if (!match) throw new PushAuthError('no bearer token');
     const token = match[1]!;
     let set: KeySet;

@@ -63,7 +63,8 @@ export const ROUTES = {
       'Authenticated by the OIDC bearer token that Pub/Sub signs (signature, issuer, audience, service account, verified email, expiry). ' +
       'Queues a sync of that mailbox and answers 204 once the job is durably queued. An authentic body that cannot be read is acknowledged ' +
       '(204, logged) so that Pub/Sub does not redeliver it forever; a push for an unknown mailbox is acknowledged and ignored. A body larger ' +
-      'than 64 kB is refused (413), and so is one with a Content-Encoding or in a charset other than UTF-8 (415).',
+      'than 64 kB is refused (413), and so is one with a Content-Encoding or in a charset other than UTF-8 (415); the body is read as JSON ' +
+      'whatever Content-Type it declares.',
     body: pushEnvelope,
     bodyLimit: PUSH_BODY_LIMIT,
     validateInput: false,

@@ -170,6 +170,21 @@ describe('errors: one format, a stable code each', () => {
     }
   });
 
+  it('reads media types, charsets and codings in any case, as HTTP defines them', async () => {
+    const spellings: Array<Record<string, string>> = [
+      { 'content-type': 'APPLICATION/JSON' },
+      { 'content-type': 'Application/Json; Charset=UTF-8' },
+      { 'content-type': 'application/json', 'content-encoding': 'Identity' },
+      { 'content-type': 'application/vnd.api+JSON', 'content-encoding': 'IDENTITY' },
+    ];
+    for (const headers of spellings) {
+      const email = uniqueEmail('case');
+      const res = await fetch(`${system.baseUrl}/api/contacts`, { method: 'POST', headers: { cookie: user.cookieHeader(), origin: system.baseUrl, ...headers }, body: JSON.stringify({ email, name: 'Case' }) });
+      expect(res.status, JSON.stringify(headers)).to.equal(201);
+      expect(((await res.json()) as { email: string }).email).to.equal(email);
+    }
+  });
+
   it('names a __proto__ field as not accepted (400 validation_failed), not as malformed JSON', async () => {
     const error = expectError(await user.request('POST', '/api/contacts', { body: `{"email":"${uniqueEmail('p')}","name":"x","__proto__":{"admin":true}}`, headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
     expect(error.message).to.contain('__proto__');

@@ -169,7 +169,7 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
     expect(res.body!.error.code).to.equal('payload_too_large');
   });
 
-  it('refuses a compressed body or one in another charset with 415, and acknowledges one that is not JSON', async () => {
+  it('refuses a compressed body or one in another charset with 415, and reads JSON whatever type it declares', async () => {
     const token = system.sandbox!.signToken(claims());
     const body = envelope({ emailAddress: userEmail, historyId: 42 });
     const gzipped = await fetch(`${system.baseUrl}/webhooks/gmail`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}` }, body: gzipSync(body) });
@@ -178,9 +178,25 @@ describe('POST /webhooks/gmail (Pub/Sub push)', () => {
     const latin1 = await push(body, token, 'application/json; charset=iso-8859-1');
     expect(latin1.status).to.equal(415);
     expect(latin1.body!.error.code).to.equal('unsupported_media_type');
-    expect((await push(body, token, 'text/plain')).status).to.equal(204);
     expect(await syncJobsFor(userId)).to.equal(0);
-    expect((await push(body, token, 'application/json; charset=utf-8')).status).to.equal(204);
+    expect((await push(body, token, 'text/plain')).status).to.equal(204);
+    expect(await syncJobsFor(userId)).to.equal(1);
+    await clearSyncJobs();
+    expect((await push(body, token, 'APPLICATION/JSON; Charset=UTF-8')).status).to.equal(204);
+    expect(await syncJobsFor(userId)).to.equal(1);
+    await clearSyncJobs();
+    const untyped = await fetch(`${system.baseUrl}/webhooks/gmail`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: Buffer.from(body) });
+    expect(untyped.status).to.equal(204);
+    expect(await syncJobsFor(userId)).to.equal(1);
+  });
+
+  it('takes the bearer scheme in any case', async () => {
+    const res = await fetch(`${system.baseUrl}/webhooks/gmail`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `bearer ${system.sandbox!.signToken(claims())}` },
+      body: envelope({ emailAddress: userEmail, historyId: 44 }),
+    });
+    expect(res.status).to.equal(204);
     expect(await syncJobsFor(userId)).to.equal(1);
   });
 

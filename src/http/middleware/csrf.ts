@@ -38,7 +38,8 @@ export function csrfProtection(allowedOrigins: string[]): Koa.Middleware {
       // A body must be JSON (a content type no cross-site form can send); a request without one must
       // use a method or a header that a form cannot.
       // The declared type, body or not (ctx.is() answers null without a body).
-      const isJson = /^application\/(?:[a-z0-9.+-]+\+)?json$/.test(ctx.request.type);
+      // Media types are case-insensitive (RFC 9110, 8.3.1); none of their spellings is one a form can send.
+      const isJson = /^application\/(?:[a-z0-9.+-]+\+)?json$/i.test(ctx.request.type);
       if (hasBody(ctx)) {
         if (!isJson) throw new AppError(415, 'unsupported_media_type', 'send the body as application/json');
       } else if (!isJson && !NON_SIMPLE_METHODS.has(ctx.method) && !ctx.get('x-requested-with')) {

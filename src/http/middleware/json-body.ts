@@ -45,6 +45,8 @@ export function jsonBody(limit: string): Koa.Middleware {
     if (charset && !/^utf-?8$/i.test(charset)) throw new AppError(415, 'unsupported_media_type', 'send the body as application/json in UTF-8');
     const encoding = ctx.get('content-encoding');
     if (encoding && encoding.toLowerCase() !== 'identity') throw new AppError(415, 'unsupported_media_type', 'send the body as application/json without a content encoding');
+    // Codings are case-insensitive (RFC 9110, 8.4.1), but the parser knows only "identity" in lower case; identity means none.
+    if (encoding) delete ctx.req.headers['content-encoding'];
     await parse(ctx, async () => undefined);
     // The decoder turns bytes that are not UTF-8 into U+FFFD, and JSON escapes may name half a
     // surrogate pair: either would be stored as replacement characters, so neither is taken.
