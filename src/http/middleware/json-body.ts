@@ -40,13 +40,9 @@ export function jsonBody(limit: string): Koa.Middleware {
   return async (ctx, next) => {
     // No Content-Type, no body to read (requireJsonBody has refused a body without one).
     if (!ctx.get('content-type')) return next();
-    // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read wrongly, not refused.
-    const charset = ctx.request.charset;
-    if (charset && !/^utf-?8$/i.test(charset)) throw new AppError(415, 'unsupported_media_type', 'send the body as application/json in UTF-8');
-    const encoding = ctx.get('content-encoding');
-    if (encoding && encoding.toLowerCase() !== 'identity') throw new AppError(415, 'unsupported_media_type', 'send the body as application/json without a content encoding');
+    requireUncompressedUtf8(ctx);
     // Codings are case-insensitive (RFC 9110, 8.4.1), but the parser knows only "identity" in lower case; identity means none.
-    if (encoding) delete ctx.req.headers['content-encoding'];
+    if (ctx.get('content-encoding')) delete ctx.req.headers['content-encoding'];
     await parse(ctx, async () => undefined);
     // The decoder turns bytes that are not UTF-8 into U+FFFD, and JSON escapes may name half a
     // surrogate pair: either would be stored as replacement characters, so neither is taken.
@@ -56,6 +52,17 @@ export function jsonBody(limit: string): Koa.Middleware {
     }
     await next();
   };
+}
+
+/**
+ * Refuses (415) a body declared in a charset other than UTF-8 (JSON is UTF-8, RFC 8259: it would be
+ * read wrongly, not refused) or with a Content-Encoding other than identity.
+ */
+export function requireUncompressedUtf8(ctx: Koa.Context): void {
+  const charset = ctx.request.charset;
+  if (charset && !/^utf-?8$/i.test(charset)) throw new AppError(415, 'unsupported_media_type', 'send the body as application/json in UTF-8');
+  const encoding = ctx.get('content-encoding');
+  if (encoding && encoding.toLowerCase() !== 'identity') throw new AppError(415, 'unsupported_media_type', 'send the body as application/json without a content encoding');
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -36,11 +36,9 @@ export function webhookRoutes(deps: WebhookDeps): Router {
     }
     await next();
   }, async (ctx) => {
-    const body = await readPushBody(ctx, PUSH_BODY_LIMIT);
     let notification;
     try {
-      if (!body.readable) throw new UnreadablePushError('malformed body');
-      notification = decodePushBody(body.value);
+      notification = decodePushBody(await readPushBody(ctx, PUSH_BODY_LIMIT));
     } catch (err) {
       if (!(err instanceof UnreadablePushError)) throw err;
       counted('unreadable');
