@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Settings } from './context';
-import { REPO_ROOT } from './lib/children';
+import { OUTPUT_DIR, REPO_ROOT } from './lib/children';
 import type { MachineDescription } from './lib/proc';
 import type { CaseResult } from './lib/results';
 
@@ -45,12 +45,23 @@ export function markdownTable(machine: MachineDescription, settings: Settings, r
   return [...lines, '', ...notes].join('\n');
 }
 
-/** Writes bench/results.json and bench/results.md, and the table into BENCHMARKS.md between its markers. */
+/** Where a run's results go: a full run's are kept in git, a partial run (--only) writes beside its logs. */
+export function resultFiles(settings: Pick<Settings, 'only'>): { json: string; markdown: string } {
+  const base = settings.only.length === 0 ? path.join(REPO_ROOT, 'bench/results') : path.join(OUTPUT_DIR, 'partial');
+  return { json: `${base}.json`, markdown: `${base}.md` };
+}
+
+/**
+ * Writes bench/results.json and bench/results.md, and the table into BENCHMARKS.md between its
+ * markers; a partial run writes bench/results/partial.json and .md only, leaving the full run's.
+ */
 export function writeReport(input: { machine: MachineDescription; settings: Settings; results: CaseResult[]; minutes: number; log: (line: string) => void }): void {
   const { machine, settings, results, minutes, log } = input;
-  writeFileSync(path.join(REPO_ROOT, 'bench/results.json'), `${JSON.stringify({ machine, settings, minutes: Math.round(minutes * 10) / 10, results }, null, 2)}\n`);
+  const files = resultFiles(settings);
+  mkdirSync(path.dirname(files.json), { recursive: true });
+  writeFileSync(files.json, `${JSON.stringify({ machine, settings, minutes: Math.round(minutes * 10) / 10, results }, null, 2)}\n`);
   const table = markdownTable(machine, settings, results, minutes);
-  writeFileSync(path.join(REPO_ROOT, 'bench/results.md'), `# Latest bench run\n\n${table}\n`);
+  writeFileSync(files.markdown, `# Latest bench run\n\n${table}\n`);
   const doc = path.join(REPO_ROOT, 'BENCHMARKS.md');
   if (settings.only.length === 0 && existsSync(doc)) {
     const text = readFileSync(doc, 'utf8');
@@ -58,5 +69,5 @@ export function writeReport(input: { machine: MachineDescription; settings: Sett
     const b = text.indexOf(END);
     if (a >= 0 && b > a) writeFileSync(doc, `${text.slice(0, a + START.length)}\n${table}\n${text.slice(b)}`);
   }
-  log(`\n${table}\n\nwritten: bench/results.json, bench/results.md${settings.only.length ? '' : ', BENCHMARKS.md (table)'}`);
+  log(`\n${table}\n\nwritten: ${path.relative(REPO_ROOT, files.json)}, ${path.relative(REPO_ROOT, files.markdown)}${settings.only.length ? '' : ', BENCHMARKS.md (table)'}`);
 }
